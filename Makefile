@@ -1,0 +1,64 @@
+# One entry point for people and CI. `make deploy` and `make test` work on a
+# fresh machine: both create .venv from the pinned requirements first.
+SHELL := /bin/bash
+VENV ?= .venv
+BIN := $(VENV)/bin
+PYTHON ?= python3
+ENV ?= dev
+# Parallel pytest workers for the integration suite (one emulator each).
+WORKERS ?= 2
+
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+
+.PHONY: setup emulator emulator-realistic emulator-stop emulator-status deploy teardown lint sanity unit integration molecule test bench clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+emulator: setup
+	$(BIN)/python scripts/emulator.py start
+
+emulator-realistic: setup
+	$(BIN)/python scripts/emulator.py start --profile realistic
+
+emulator-stop:
+	@if [ -x $(BIN)/python ]; then $(BIN)/python scripts/emulator.py stop; else echo "no .venv: nothing to stop"; fi
+
+emulator-status: setup
+	$(BIN)/python scripts/emulator.py status
+
+deploy: setup emulator
+	$(BIN)/ansible-playbook site.yml -e env=$(ENV)
+
+teardown: setup emulator
+	$(BIN)/ansible-playbook teardown.yml -e env=$(ENV)
+
+lint: setup
+	$(BIN)/yamllint --strict .
+	$(BIN)/ruff check .
+	$(BIN)/ansible-lint --profile production
+	$(MAKE) sanity
+
+sanity: setup
+	$(BIN)/python scripts/ansible_test.py sanity
+
+unit: setup
+	$(BIN)/pytest -q tests/unit
+
+integration: setup
+	$(BIN)/pytest -q -n $(WORKERS) --dist loadfile tests/integration
+
+molecule: setup
+	$(BIN)/python scripts/molecule_all.py
+
+test: lint unit integration molecule
+
+bench: setup
+	$(BIN)/python benchmarks/bench.py
+
+clean: emulator-stop
+	rm -rf $(VENV) .emulator outputs tests/output .pytest_cache .ruff_cache
