@@ -103,9 +103,10 @@ def run_playbook(
 ) -> PlaybookRun:
     """Run site.yml / teardown.yml (or any playbook path relative to the repo)."""
     argv = [str(VENV_BIN / "ansible-playbook"), playbook]
-    if env_name is not None:
-        argv += ["-e", f"env={env_name}"]
     evars = dict(extra_vars or {})
+    if env_name is not None:
+        # JSON, not key=value: names with spaces or quotes reach preflight intact
+        evars["env"] = env_name
     if roles is not None:
         evars["video_pipeline_roles"] = roles
     if evars:
