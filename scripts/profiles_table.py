@@ -41,7 +41,9 @@ def table() -> str:
         if list(profile) != keys:
             raise SystemExit(f"profile {name} has keys {sorted(profile)}; dev has {sorted(keys)}: keep them aligned")
     lines = [
-        "| setting | " + " | ".join(f"`{p}`" if p != "ephemeral" else "other names (`pr-123`)" for p in PROFILES) + " |",
+        "| setting | "
+        + " | ".join(f"`{p}`" if p != "ephemeral" else "other names (`pr-123`)" for p in PROFILES)
+        + " |",
         "|---|" + "---|" * len(PROFILES),
     ]
     lines += [f"| `{key}` | " + " | ".join(cell(profiles[p][key]) for p in PROFILES) + " |" for key in keys]

@@ -17,9 +17,9 @@ from tests.integration.helpers import new_env, run_playbook
 def resources_of(aws, env_name: str) -> list[str]:
     """Everything the pipeline would have created for env_name, by tag or SPEC name."""
     found = []
-    tagging = aws("resourcegroupstaggingapi").get_resources(
-        TagFilters=[{"Key": "Environment", "Values": [env_name]}]
-    )["ResourceTagMappingList"]
+    tagging = aws("resourcegroupstaggingapi").get_resources(TagFilters=[{"Key": "Environment", "Values": [env_name]}])[
+        "ResourceTagMappingList"
+    ]
     found += [r["ResourceARN"] for r in tagging]
     ec2 = aws("ec2")
     env_filter = [{"Name": "tag:Environment", "Values": [env_name]}]
@@ -32,7 +32,9 @@ def resources_of(aws, env_name: str) -> list[str]:
         if c["DBClusterIdentifier"].endswith(f"-{env_name}")
     ]
     found += [a["AliasName"] for a in aws("kms").list_aliases()["Aliases"] if a["AliasName"].endswith(f"-{env_name}")]
-    found += [s["Name"] for s in aws("secretsmanager").list_secrets()["SecretList"] if s["Name"].endswith(f"-{env_name}")]
+    found += [
+        s["Name"] for s in aws("secretsmanager").list_secrets()["SecretList"] if s["Name"].endswith(f"-{env_name}")
+    ]
     found += [q for q in aws("sqs").list_queues().get("QueueUrls", []) if q.endswith(f"-{env_name}")]
     found += [c for c in aws("ecs").list_clusters()["clusterArns"] if c.endswith(f"-{env_name}")]
     return found
@@ -76,9 +78,11 @@ NETWORK_CASES = [
         {"network_private_subnet_cidrs": ["10.1.0.0/24", "10.0.64.0/24"]},
         ["is not inside network_vpc_cidr"],
     ),
-    ("three-public-subnets", {"network_public_subnet_cidrs": ["10.0.0.0/24", "10.0.1.0/24", "10.0.2.0/24"]}, [
-        "network_public_subnet_cidrs"
-    ]),
+    (
+        "three-public-subnets",
+        {"network_public_subnet_cidrs": ["10.0.0.0/24", "10.0.1.0/24", "10.0.2.0/24"]},
+        ["network_public_subnet_cidrs"],
+    ),
     ("unknown-region", {"video_pipeline_aws_region": "us-east-7"}, ["video_pipeline_aws_region=us-east-7"]),
 ]
 
@@ -127,7 +131,9 @@ def test_prod_teardown_needs_confirmation(endpoint):
 
 
 def test_extra_tags_cannot_override_standard_tags(endpoint):
-    run = run_playbook(endpoint, "site.yml", new_env("bad"), extra_vars={"video_pipeline_extra_tags": {"Environment": "x"}})
+    run = run_playbook(
+        endpoint, "site.yml", new_env("bad"), extra_vars={"video_pipeline_extra_tags": {"Environment": "x"}}
+    )
     assert_refused(run, "video_pipeline_extra_tags")
 
 

@@ -43,6 +43,9 @@ def test_auto_pause_only_with_min_zero():
 
 def test_readme_table_matches_the_profile_files():
     proc = subprocess.run(
-        [sys.executable, str(REPO / "scripts" / "profiles_table.py"), "--check"], capture_output=True, text=True, check=False
+        [sys.executable, str(REPO / "scripts" / "profiles_table.py"), "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
