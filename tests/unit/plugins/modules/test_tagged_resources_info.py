@@ -118,7 +118,7 @@ def ec2_answer(key, *items):
         ("arn:aws:sns:us-east-1:1:video-processing-alarms-pr", "sns:topic", "video-processing-alarms-pr"),
         ("arn:aws:iam::1:role/service/some-role", "iam:role", "some-role"),
         ("arn:aws:ecs:us-east-1:1:service/c/s", "ecs:service", "c/s"),
-        ("arn:aws:ecs:us-east-1:1:task-definition/video-processing-pr:3", "ecs:task-definition", "video-processing-pr:3"),
+        ("arn:aws:ecs:us-east-1:1:task-definition/vp-pr:3", "ecs:task-definition", "vp-pr:3"),
         ("arn:aws:rds:us-east-1:1:subgrp:video-metadata-subnets-pr", "rds:subgrp", "video-metadata-subnets-pr"),
         ("arn:aws:rds:us-east-1:1:cluster-snapshot:rds:c-2026", "rds:cluster-snapshot", "rds:c-2026"),
         ("arn:aws:secretsmanager:us-east-1:1:secret:video-x-pr-AbCdEf", "secretsmanager:secret", "video-x-pr-AbCdEf"),
@@ -367,7 +367,7 @@ def test_cluster_details_and_members_are_looked_up():
     result = collect(clients)
     (item,) = result["resources"]
     assert item["endpoint"] == "writer.example" and item["reader_endpoint"] == "reader.example"
-    instance_call = [kw for op, kw in clients["rds"].calls if op == "describe_db_instances"][0]
+    instance_call = next(kw for op, kw in clients["rds"].calls if op == "describe_db_instances")
     assert instance_call["Filters"][0]["Values"] == [
         "extra-instance",
         "video-metadata-instance-1-pr",
