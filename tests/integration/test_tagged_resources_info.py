@@ -1,0 +1,224 @@
+"""tagged_resources_info against the emulator: lists exactly one environment's resources.
+
+Resources are made with boto3 (not the roles), so this test does not depend on
+which roles exist: env A gets one of every SPEC resource type, env "A-b" (a name
+that starts like A) and env "c-A" (a name that ends like A) get look-alikes that
+must not be listed for A.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+
+from tests.integration.helpers import REPO, VENV_BIN, ansible_env, new_env
+
+TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+)
+
+
+def run_module(endpoint, env_name, check=False):
+    args = {"environment": env_name}
+    argv = [str(VENV_BIN / "ansible"), "localhost", "-m", "streamflix.video_pipeline.tagged_resources_info"]
+    argv += ["-a", json.dumps(args)]
+    if check:
+        argv.append("--check")
+    environ = ansible_env(
+        endpoint,
+        {"ANSIBLE_LOAD_CALLBACK_PLUGINS": "1", "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json"},
+    )
+    # The module takes its endpoint and region from the AWS_* environment, as boto3 does.
+    environ["AWS_REGION"] = "us-east-1"
+    proc = subprocess.run(argv, cwd=REPO, env=environ, capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    data = json.loads(proc.stdout)
+    return data["plays"][0]["tasks"][0]["hosts"]["localhost"]
+
+
+def make_env(aws, env, full=True):
+    """Create SPEC-named, tagged resources of one environment; return {(type, name)} expected to be listed."""
+    tags = {"Project": "video-processing", "Environment": env, "ManagedBy": "ansible"}
+    tag_list = [{"Key": k, "Value": v} for k, v in tags.items()]
+    expected = set()
+
+    def spec(resource_type, name):
+        return [{"ResourceType": resource_type, "Tags": [*tag_list, {"Key": "Name", "Value": name}]}]
+
+    ec2 = aws("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16", TagSpecifications=spec("vpc", f"video-processing-vpc-{env}"))
+    vpc_id = vpc["Vpc"]["VpcId"]
+    subnets = []
+    for letter, cidr, zone in (("a", "10.9.0.0/20", "us-east-1a"), ("b", "10.9.16.0/20", "us-east-1b")):
+        name = f"video-processing-private-{letter}-{env}"
+        subnet = ec2.create_subnet(
+            VpcId=vpc_id, CidrBlock=cidr, AvailabilityZone=zone, TagSpecifications=spec("subnet", name)
+        )
+        subnets.append(subnet["Subnet"]["SubnetId"])
+        expected.add(("ec2:subnet", name))
+    igw = ec2.create_internet_gateway(TagSpecifications=spec("internet-gateway", f"video-processing-igw-{env}"))
+    ec2.attach_internet_gateway(InternetGatewayId=igw["InternetGateway"]["InternetGatewayId"], VpcId=vpc_id)
+    ec2.create_route_table(VpcId=vpc_id, TagSpecifications=spec("route-table", f"video-processing-public-rt-{env}"))
+    sg_name = f"video-processing-ecs-sg-{env}"
+    sg = ec2.create_security_group(
+        GroupName=sg_name, Description="ecs", VpcId=vpc_id, TagSpecifications=spec("security-group", sg_name)
+    )
+    expected |= {
+        ("ec2:vpc", f"video-processing-vpc-{env}"),
+        ("ec2:internet-gateway", f"video-processing-igw-{env}"),
+        ("ec2:route-table", f"video-processing-public-rt-{env}"),
+        ("ec2:security-group", sg_name),
+    }
+
+    kinesis_name = f"video-ingestion-stream-{env}"
+    aws("kinesis").create_stream(StreamName=kinesis_name, ShardCount=1, Tags=tags)
+    expected.add(("kinesis:stream", kinesis_name))
+    queue = f"video-processing-dlq-{env}"
+    aws("sqs").create_queue(QueueName=queue, tags=tags)
+    expected.add(("sqs:queue", queue))
+    topic = f"video-processing-alarms-{env}"
+    aws("sns").create_topic(Name=topic, Tags=tag_list)
+    expected.add(("sns:topic", topic))
+    role = f"video-processing-task-role-{env}"
+    aws("iam").create_role(RoleName=role, AssumeRolePolicyDocument=TRUST, Tags=tag_list)
+    expected.add(("iam:role", role))
+    group = f"/ecs/video-processing-{env}"
+    aws("logs").create_log_group(logGroupName=group, tags=tags)
+    expected.add(("logs:log-group", group))
+    ecs_tags = [{"key": k, "value": v} for k, v in tags.items()]
+    cluster = f"video-processing-cluster-{env}"
+    aws("ecs").create_cluster(clusterName=cluster, tags=ecs_tags)
+    expected.add(("ecs:cluster", cluster))
+    family = f"video-processing-{env}"
+    definition = {"name": "worker", "image": "public.ecr.aws/docker/library/busybox:latest", "memory": 512}
+    aws("ecs").register_task_definition(family=family, containerDefinitions=[definition], tags=ecs_tags)
+    expected.add(("ecs:task-definition", f"{family}:1"))
+    alarm = f"video-processing-dlq-messages-{env}"
+    aws("cloudwatch").put_metric_alarm(
+        AlarmName=alarm,
+        MetricName="ApproximateNumberOfMessagesVisible",
+        Namespace="AWS/SQS",
+        Statistic="Maximum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+        Tags=tag_list,
+    )
+    expected.add(("cloudwatch:alarm", alarm))
+    dashboard = f"video-processing-{env}"
+    aws("cloudwatch").put_dashboard(DashboardName=dashboard, DashboardBody=json.dumps({"widgets": []}))
+    expected.add(("cloudwatch:dashboard", dashboard))
+    if not full:
+        return expected
+
+    key = aws("kms").create_key(Tags=[{"TagKey": k, "TagValue": v} for k, v in tags.items()])["KeyMetadata"]
+    aws("kms").create_alias(AliasName=f"alias/video-processing-{env}", TargetKeyId=key["KeyId"])
+    expected.add(("kms:key", f"alias/video-processing-{env}"))
+    rds = aws("rds")
+    subnet_group = f"video-metadata-subnets-{env}"
+    rds.create_db_subnet_group(
+        DBSubnetGroupName=subnet_group, DBSubnetGroupDescription="db", SubnetIds=subnets, Tags=tag_list
+    )
+    expected.add(("rds:subgrp", subnet_group))
+    db_cluster = f"video-metadata-cluster-{env}"
+    rds.create_db_cluster(
+        DBClusterIdentifier=db_cluster,
+        Engine="aurora-postgresql",
+        MasterUsername="videoadmin",
+        MasterUserPassword="not-a-secret-1",  # emulator only
+        DBSubnetGroupName=subnet_group,
+        Tags=tag_list,
+    )
+    expected.add(("rds:cluster", db_cluster))
+    secret = f"video-processing-db-credentials-{env}"
+    aws("secretsmanager").create_secret(Name=secret, SecretString="{}", Tags=tag_list)
+    expected.add(("secretsmanager:secret", secret))
+    return expected
+
+
+@pytest.fixture(scope="module")
+def envs(aws):
+    a = new_env("tr")
+    b = f"{a}-b"  # starts like A: family and log group prefixes must not leak
+    c = f"c-{a}"  # ends like A: its alarm name fits A's alarm pattern
+    expected = make_env(aws, a)
+    make_env(aws, b, full=False)
+    aws("cloudwatch").put_metric_alarm(
+        AlarmName=f"video-processing-dlq-messages-{c}",
+        MetricName="NumberOfMessagesSent",
+        Namespace="AWS/SQS",
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanThreshold",
+        Tags=[{"Key": "Project", "Value": "video-processing"}, {"Key": "Environment", "Value": c}],
+    )
+    return {"a": a, "b": b, "expected": expected}
+
+
+def listed(result):
+    return {(item["type"], item["name"]) for item in result["resources"]}
+
+
+def test_lists_exactly_the_environments_resources(endpoint, envs, aws):
+    result = run_module(endpoint, envs["a"])
+    assert result["changed"] is False
+    assert listed(result) == envs["expected"]
+    assert result["count"] == len(envs["expected"])
+    sources = {item["type"]: item["source"] for item in result["resources"]}
+    # moto's tagging API does not index these: only the direct lookups find them
+    assert sources["kinesis:stream"] == sources["iam:role"] == sources["rds:subgrp"] == "lookup"
+    assert sources["ec2:vpc"] == "both"
+    queue = next(item for item in result["resources"] if item["type"] == "sqs:queue")
+    assert queue["url"] == aws("sqs").get_queue_url(QueueName=f"video-processing-dlq-{envs['a']}")["QueueUrl"]
+
+
+def test_the_look_alike_environment_gets_only_its_own(endpoint, envs):
+    result = run_module(endpoint, envs["b"], check=True)
+    names = {name for _type, name in listed(result)}
+    assert names and all(name.endswith(envs["b"]) or name.endswith(f"{envs['b']}:1") for name in names), names
+    assert not listed(result) & envs["expected"]
+
+
+def test_deleting_moves_resources_out_of_the_count(endpoint, envs, aws):
+    """Pending deletions and kept snapshots are reported apart and do not count."""
+    a = envs["a"]
+    key_id = aws("kms").describe_key(KeyId=f"alias/video-processing-{a}")["KeyMetadata"]["KeyId"]
+    aws("kms").schedule_key_deletion(KeyId=key_id, PendingWindowInDays=7)
+    aws("secretsmanager").delete_secret(SecretId=f"video-processing-db-credentials-{a}", RecoveryWindowInDays=7)
+    aws("rds").create_db_cluster_snapshot(
+        DBClusterIdentifier=f"video-metadata-cluster-{a}", DBClusterSnapshotIdentifier=f"final-{a}"
+    )
+    aws("ecs").deregister_task_definition(taskDefinition=f"video-processing-{a}:1")
+    aws("sqs").delete_queue(QueueUrl=aws("sqs").get_queue_url(QueueName=f"video-processing-dlq-{a}")["QueueUrl"])
+
+    result = run_module(endpoint, a)
+    gone = {
+        ("kms:key", f"alias/video-processing-{a}"),
+        ("secretsmanager:secret", f"video-processing-db-credentials-{a}"),
+        ("ecs:task-definition", f"video-processing-{a}:1"),
+        ("sqs:queue", f"video-processing-dlq-{a}"),
+    }
+    assert listed(result) == envs["expected"] - gone
+    pending = {(item["type"], item["name"]) for item in result["pending_deletion"]}
+    assert pending == {
+        ("kms:key", f"alias/video-processing-{a}"),
+        ("secretsmanager:secret", f"video-processing-db-credentials-{a}"),
+    }
+    retained = {(item["type"], item["id"]) for item in result["retained"]}
+    assert ("rds:cluster-snapshot", f"final-{a}") in retained
+    assert ("ecs:task-definition", f"video-processing-{a}:1") in retained
+
+
+def test_an_unknown_environment_has_nothing(endpoint):
+    result = run_module(endpoint, new_env("none"))
+    assert result["count"] == 0 and result["resources"] == []
