@@ -67,7 +67,7 @@ def make_env(aws, env, full=True):
     ec2.attach_internet_gateway(InternetGatewayId=igw["InternetGateway"]["InternetGatewayId"], VpcId=vpc_id)
     ec2.create_route_table(VpcId=vpc_id, TagSpecifications=spec("route-table", f"video-processing-public-rt-{env}"))
     sg_name = f"video-processing-ecs-sg-{env}"
-    sg = ec2.create_security_group(
+    ec2.create_security_group(
         GroupName=sg_name, Description="ecs", VpcId=vpc_id, TagSpecifications=spec("security-group", sg_name)
     )
     expected |= {
