@@ -196,11 +196,13 @@ def test_spec_names_found_without_tags_are_listed():
     """IAM roles, the stream and the subnet group are not in the (emulator's) tagging index."""
     clients = empty_account()
     role_arn = f"arn:aws:iam::{ACCOUNT}:role/video-processing-task-role-pr"
-    clients["iam"].answers["get_role"] = lambda RoleName: (
-        {"Role": {"Arn": role_arn}} if RoleName == "video-processing-task-role-pr" else (_ for _ in ()).throw(
-            error("NoSuchEntity")
-        )
-    )
+
+    def get_role(RoleName):
+        if RoleName == "video-processing-task-role-pr":
+            return {"Role": {"Arn": role_arn}}
+        raise error("NoSuchEntity")
+
+    clients["iam"].answers["get_role"] = get_role
     stream_arn = f"arn:aws:kinesis:us-east-1:{ACCOUNT}:stream/video-ingestion-stream-pr"
     clients["kinesis"].answers["describe_stream_summary"] = {
         "StreamDescriptionSummary": {"StreamARN": stream_arn, "StreamStatus": "ACTIVE"}
@@ -240,11 +242,13 @@ def test_tagging_only_kms_keys_and_secrets_are_classified_by_their_state():
     secret = f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:extra-secret-AbCdEf"
     states = {live_key: "Enabled", dying_key: "PendingDeletion"}
     clients["kms"].answers["describe_key"] = lambda KeyId: {"KeyMetadata": {"Arn": KeyId, "KeyState": states[KeyId]}}
-    clients["secretsmanager"].answers["describe_secret"] = lambda SecretId: (
-        {"ARN": secret, "Name": "extra-secret", "DeletedDate": "2026-12-03"}
-        if SecretId == secret
-        else (_ for _ in ()).throw(error("ResourceNotFoundException"))
-    )
+
+    def describe_secret(SecretId):
+        if SecretId == secret:
+            return {"ARN": secret, "Name": "extra-secret", "DeletedDate": "2026-12-03"}
+        raise error("ResourceNotFoundException")
+
+    clients["secretsmanager"].answers["describe_secret"] = describe_secret
     clients["resourcegroupstaggingapi"].pages["get_resources"] = tagged(live_key, dying_key, secret)
     result = collect(clients)
     assert [r["arn"] for r in result["resources"]] == [live_key]
