@@ -269,3 +269,40 @@ def wait_for_available(module, client, cluster_identifier, timeout, delay=10, wa
                 status=cluster.get("Status"),
             )
         time.sleep(delay)
+
+
+def _key_id(key):
+    """'arn:aws:kms:r:a:key/abcd' and 'abcd' -> 'abcd' (aliases stay as they are)."""
+    if key and ":key/" in key:
+        return key.split(":key/", 1)[1]
+    return key
+
+
+def master_secret_plan(cluster, kms_key_id):
+    """What to do about the RDS-managed master secret of `cluster`.
+
+    Returns (action, message): ("none", None) when the secret is managed with
+    that key, ("enable", None) when the master password is not managed yet,
+    ("fail", why) when it is managed with another key (AWS cannot re-encrypt
+    an existing managed secret with another key).
+    """
+    secret = cluster.get("MasterUserSecret") or {}
+    if not secret.get("SecretArn"):
+        return "enable", None
+    current = secret.get("KmsKeyId")
+    if kms_key_id and _key_id(current) != _key_id(kms_key_id):
+        return "fail", (
+            f"the master user secret of {cluster.get('DBClusterIdentifier')} is encrypted with {current}, not "
+            f"{kms_key_id}; AWS cannot change the key of an existing managed secret (turn "
+            "ManageMasterUserPassword off and on again to move it to another key)"
+        )
+    return "none", None
+
+
+def master_secret_result(cluster):
+    secret = cluster.get("MasterUserSecret") or {}
+    return {
+        "secret_arn": secret.get("SecretArn"),
+        "secret_status": secret.get("SecretStatus"),
+        "kms_key_id": secret.get("KmsKeyId"),
+    }
