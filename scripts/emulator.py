@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Start, stop and inspect the local AWS emulator (moto server).
 
     scripts/emulator.py start [--port N] [--profile plain|realistic] [...]
@@ -19,6 +19,7 @@ states like real AWS, can inject faults and counts every API call.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -71,7 +72,11 @@ def pid_alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    # An exited process that init has not reaped yet still answers kill(0); it is gone.
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
 
 
 class Emulator:
@@ -96,7 +101,7 @@ class Emulator:
     def _spawn(self, name: str, argv: list[str], env: dict | None = None) -> int:
         self.state.mkdir(parents=True, exist_ok=True)
         log = open(self.state / f"{name}.log", "ab")  # noqa: SIM115 - handed to the child
-        proc = subprocess.Popen(  # noqa: S603 - fixed argv
+        proc = subprocess.Popen(  # fixed argv
             argv,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -162,10 +167,8 @@ class Emulator:
             os.kill(pid, signal.SIGTERM)
             deadline = time.monotonic() + 10
             while pid_alive(pid) and time.monotonic() < deadline:
-                try:
+                with contextlib.suppress(ChildProcessError):
                     os.waitpid(pid, os.WNOHANG)
-                except ChildProcessError:
-                    pass
                 time.sleep(0.1)
             if pid_alive(pid):
                 os.kill(pid, signal.SIGKILL)
@@ -189,7 +192,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("action", choices=["start", "stop", "status"])
     parser.add_argument("--port", type=int, help="public port (default: from AWS_ENDPOINT_URL, else 4566)")
-    parser.add_argument("--profile", choices=["plain", "realistic"], default=os.environ.get("EMULATOR_PROFILE", "plain"))
+    parser.add_argument(
+        "--profile", choices=["plain", "realistic"], default=os.environ.get("EMULATOR_PROFILE", "plain")
+    )
     args, proxy_args = parser.parse_known_args(argv)
     if proxy_args and (args.action != "start" or args.profile != "realistic"):
         parser.error(f"unknown arguments: {' '.join(proxy_args)} (proxy options need: start --profile realistic)")
