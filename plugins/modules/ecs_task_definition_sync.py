@@ -195,8 +195,10 @@ def ensure_present(client, params, check_mode):
         result.update(changed=True, registered=True)
         if check_mode:
             if current:
-                result["task_definition_arn"] = current["taskDefinitionArn"]
+                # The ARN the registration would produce, so a service task in
+                # the same check-mode run reports the roll-out it would do.
                 result["revision"] = current["revision"] + 1
+                result["task_definition_arn"] = f"{current['taskDefinitionArn'].rsplit(':', 1)[0]}:{result['revision']}"
             return result
         request = dict(wanted)
         if params.get("tags"):
