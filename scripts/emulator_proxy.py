@@ -434,7 +434,7 @@ def rewrite_rds(call: Call, status: int, body: bytes, states: ResourceStates) ->
     ghosts = {
         ident: phase.snapshot
         for (_, ident), phase in states.active(kind).items()
-        if phase.snapshot is not None and wanted in (None, ident)
+        if phase.snapshot is not None and wanted in (None, ident) and _matches_filters(call, phase.snapshot)
     }
     if status == 404 and ghosts:  # moto: NotFound; AWS: still 'deleting'
         ns = "http://rds.amazonaws.com/doc/2014-10-31/"
@@ -460,6 +460,13 @@ def rewrite_rds(call: Call, status: int, body: bytes, states: ResourceStates) ->
         if state and node is not None:
             node.text = state
     return status, _xml_bytes(root)
+
+
+def _matches_filters(call: Call, snapshot: ET.Element) -> bool:
+    """Roughly RDS's Filters (db-cluster-id=...): some filter value names the resource or its cluster."""
+    values = {str(v).lower() for k, v in call.params.items() if k.startswith("Filters.") and ".Values." in k}
+    fields = {(child.text or "").lower() for child in snapshot}
+    return not values or bool(values & fields)
 
 
 def _renamespace(element: ET.Element, ns: str) -> ET.Element:
@@ -667,9 +674,20 @@ class Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms delayed-ACK stall
     proxy: Proxy  # set on the subclass made in serve()
 
+    def read_body(self) -> bytes:
+        if "chunked" not in self.headers.get("Transfer-Encoding", "").lower():
+            length = int(self.headers.get("Content-Length") or 0)
+            return self.rfile.read(length) if length else b""
+        chunks = []
+        while size := int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16):
+            chunks.append(self.rfile.read(size))
+            self.rfile.readline()  # the CRLF after each chunk
+        while self.rfile.readline().strip():
+            pass  # trailers
+        return b"".join(chunks)
+
     def do_any(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
+        body = self.read_body()
         if self.path.startswith(ADMIN_PREFIX):
             return self.send(self.admin())
         if self.path.startswith(MOTO_API_PREFIX):

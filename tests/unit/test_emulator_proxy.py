@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import http.client
+import http.server
 import importlib.util
 import json
 import sys
+import threading
+import urllib.parse
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -406,3 +410,89 @@ def test_rewritten_xml_keeps_the_default_namespace(states):
     _, body = proxy.rewrite(query_call("rds", "DescribeDBClusters"), 200, DESCRIBE_CLUSTERS, states)
     assert ET.fromstring(body).tag  # noqa: S314 - our own test data == f"{{{RDS_NS}}}DescribeDBClustersResponse"
     assert b"ns0:" not in body
+
+
+def test_deleting_instance_is_listed_for_a_filter_on_its_cluster(states):
+    deleted = (
+        f'<DeleteDBInstanceResponse xmlns="{RDS_NS}"><DeleteDBInstanceResult><DBInstance>'
+        "<DBInstanceIdentifier>i1</DBInstanceIdentifier><DBClusterIdentifier>c1</DBClusterIdentifier>"
+        "<DBInstanceStatus>available</DBInstanceStatus></DBInstance></DeleteDBInstanceResult></DeleteDBInstanceResponse>"
+    ).encode()
+    proxy.record_transition(query_call("rds", "DeleteDBInstance", DBInstanceIdentifier="i1"), deleted, states)
+    empty = (
+        f'<DescribeDBInstancesResponse xmlns="{RDS_NS}"><DescribeDBInstancesResult><DBInstances/>'
+        "</DescribeDBInstancesResult></DescribeDBInstancesResponse>"
+    ).encode()
+
+    def listed(**filters: str) -> list[tuple[str, str]]:
+        call = query_call("rds", "DescribeDBInstances", **filters)
+        _, body = proxy.rewrite(call, 200, empty, states)
+        return [
+            (i["DBInstanceIdentifier"], i["DBInstanceStatus"])
+            for i in _parse_ok("rds", call.operation, body)["DBInstances"]
+        ]
+
+    cluster_filter = {"Filters.Filter.1.Name": "db-cluster-id", "Filters.Filter.1.Values.Value.1": "c1"}
+    assert listed(**cluster_filter) == [("i1", "deleting")]
+    assert listed() == [("i1", "deleting")]
+    assert listed(**{**cluster_filter, "Filters.Filter.1.Values.Value.1": "c2"}) == []
+
+
+# --- the HTTP server itself, against a stand-in backend ----------------------------
+
+
+class _Echo(http.server.BaseHTTPRequestHandler):
+    """Backend stand-in: answers with what it received."""
+
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        data = json.dumps({"path": self.path, "body": body.decode(), "chunked": "Transfer-Encoding" in self.headers})
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data.encode())
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def live_proxy():
+    backend = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
+    url = urllib.parse.urlsplit(f"http://127.0.0.1:{backend.server_address[1]}")
+    faults = proxy.FaultInjector(0, ["drop"], 1)
+    server = proxy.serve(proxy.Proxy(url, proxy.ResourceStates(0.1), faults), "127.0.0.1", 0)
+    server.RequestHandlerClass.log_message = lambda *args: None
+    threads = [threading.Thread(target=s.serve_forever, daemon=True) for s in (backend, server)]
+    for thread in threads:
+        thread.start()
+    yield server
+    for s in (backend, server):
+        s.shutdown()
+        s.server_close()
+
+
+def _request(server, method: str, path: str, body=None, headers=None, chunked=False):
+    conn = http.client.HTTPConnection("127.0.0.1", server.server_address[1], timeout=10)
+    conn.request(method, path, body=body, headers=headers or {}, encode_chunked=chunked)
+    resp = conn.getresponse()
+    data = resp.read()
+    conn.close()
+    return resp.status, data
+
+
+def test_proxy_forwards_bodies_counts_calls_and_serves_counts(live_proxy):
+    headers = {"Authorization": auth("kinesis"), "X-Amz-Target": "Kinesis_20131202.CreateStream"}
+    chunks = iter([b'{"StreamName": ', b'"s", "ShardCount": 1}'])
+    status, data = _request(live_proxy, "POST", "/", chunks, headers, chunked=True)
+    assert status == 200
+    echoed = json.loads(data)
+    assert (json.loads(echoed["body"]), echoed["chunked"]) == ({"StreamName": "s", "ShardCount": 1}, False)
+    assert _request(live_proxy, "POST", "/moto-api/reset")[0] == 200  # forwarded, not counted
+    status, data = _request(live_proxy, "GET", "/_proxy/counts")
+    counts = json.loads(data)
+    assert (status, counts["totals"]["requests"]) == (200, 1)
+    assert counts["services"]["kinesis"]["CreateStream"]["forwarded"] == 1
+    assert _request(live_proxy, "GET", "/_proxy/nothing")[0] == 404
