@@ -1,0 +1,139 @@
+#!/usr/bin/env python
+"""Run every molecule scenario of the collection against one private emulator.
+
+    scripts/molecule_all.py [-s SCENARIO ...] [--command test|converge|verify|destroy|...]
+
+Starts ONE moto server on a free loopback port (scripts/emulator.py, state in a
+temp dir), exports AWS_ENDPOINT_URL so the inventory (inventories/local) points
+every playbook at it, runs `molecule <command> -s <scenario>` for each scenario
+under extensions/molecule/ (each uses its own env name, so they cannot clash),
+stops the emulator, prints how long each scenario and each step took, and
+exits non-zero when any scenario failed.
+
+Run it with the project's venv python (`make molecule` does): molecule and
+ansible-playbook are taken from that venv.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+SCENARIOS = REPO / "extensions" / "molecule"
+VENV_BIN = Path(sys.executable).parent
+# molecule announces each step as "INFO     [<scenario> > <step>] Executing" (molecule 26).
+STEP_LINE = re.compile(r"\[(?P<scenario>[\w./-]+) > (?P<step>\w+)\] Executing")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def emulator(action: str, port: int, state: Path) -> None:
+    env = dict(os.environ, VIDEO_PIPELINE_EMULATOR_STATE=str(state))
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "emulator.py"), action, "--port", str(port)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    if proc.returncode != 0:
+        raise SystemExit(f"emulator {action} failed:\n{proc.stdout}{proc.stderr}")
+
+
+def scenario_names() -> list[str]:
+    return sorted(p.parent.name for p in SCENARIOS.glob("*/molecule.yml"))
+
+
+def molecule_env(endpoint: str) -> dict:
+    env = dict(os.environ)
+    env.update(
+        {
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            # molecule calls `ansible-playbook` from PATH: the venv's, always.
+            "PATH": f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",
+            "MOLECULE_PROJECT_DIRECTORY": str(REPO),
+            "ANSIBLE_FORCE_COLOR": "0",
+            "NO_COLOR": "1",
+        }
+    )
+    env.pop("AWS_PROFILE", None)
+    env.pop("ANSIBLE_CONFIG", None)  # the scenarios name the repository's ansible.cfg themselves
+    return env
+
+
+def run_scenario(name: str, command: str, env: dict) -> tuple[int, float, list[tuple[str, float]]]:
+    """Run one scenario, streaming its output; return rc, total seconds and per-step seconds."""
+    argv = [str(VENV_BIN / "molecule"), command, "-s", name]
+    print(f"\n=== molecule {command} -s {name}", flush=True)
+    started = time.monotonic()
+    steps: list[tuple[str, float]] = []
+    with subprocess.Popen(
+        argv, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
+    ) as proc:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            sys.stdout.write(line)
+            match = STEP_LINE.search(line)
+            if match:
+                steps.append((match.group("step"), time.monotonic()))
+        rc = proc.wait()
+    ended = time.monotonic()
+    durations = [
+        (step, (steps[i + 1][1] if i + 1 < len(steps) else ended) - at) for i, (step, at) in enumerate(steps)
+    ]
+    return rc, ended - started, durations
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
+    parser.add_argument("-s", "--scenario", action="append", help="run only this scenario (repeatable)")
+    parser.add_argument("--command", default="test", help="molecule command to run (default: test)")
+    args = parser.parse_args()
+
+    names = args.scenario or scenario_names()
+    unknown = sorted(set(names) - set(scenario_names()))
+    if unknown:
+        raise SystemExit(f"no such scenario: {', '.join(unknown)} (have: {', '.join(scenario_names())})")
+    if not names:
+        raise SystemExit(f"no scenarios under {SCENARIOS}")
+
+    port = free_port()
+    results = []
+    with tempfile.TemporaryDirectory(prefix="molecule-emulator-") as state:
+        emulator("start", port, Path(state))
+        try:
+            env = molecule_env(f"http://127.0.0.1:{port}")
+            for name in names:
+                results.append((name, *run_scenario(name, args.command, env)))
+        finally:
+            emulator("stop", port, Path(state))
+
+    print("\n=== molecule summary")
+    for name, rc, total, steps in results:
+        detail = ", ".join(f"{step} {secs:.1f}s" for step, secs in steps)
+        print(f"{name}: {'ok' if rc == 0 else f'FAILED (rc={rc})'} in {total:.1f}s ({detail})")
+    failed = [name for name, rc, *_ in results if rc != 0]
+    if failed:
+        print(f"failed scenarios: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
