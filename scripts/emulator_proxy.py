@@ -17,7 +17,8 @@ forwards each request to moto unchanged and:
   from random.Random(--seed);
 * counts every call by service and operation, serves the counts at GET /_proxy/counts
   (POST /_proxy/reset-counts zeroes them) and writes them to --counts-file on
-  SIGTERM/SIGINT.
+  SIGTERM/SIGINT; POST /_proxy/faults {"rate", "seed", "kinds"} starts a new fault
+  sequence without a restart.
 
 Standard library only. docs/emulator.md describes the behaviour for role authors.
 """
@@ -114,20 +115,21 @@ class Delay:
     source: str
 
 
-# Figures in seconds at scale 1; docs/emulator.md explains each one.
+# Figures in seconds at scale 1. AWS publishes no RDS/ECS/NAT times: "typical" is the middle
+# of what small resources commonly take in us-east-1. docs/emulator.md has the details.
 LATENCY: dict[str, Delay] = {
-    "rds.cluster.create": Delay(300, "observed: aurora-postgresql cluster 'creating' ~4-6 min"),
-    "rds.cluster.modify": Delay(60, "observed: ModifyDBCluster (Serverless v2 scaling) 'modifying' ~1 min"),
-    "rds.cluster.delete": Delay(120, "observed: empty Aurora cluster 'deleting' ~1-3 min"),
-    "rds.instance.create": Delay(480, "observed: db.serverless instance 'creating' ~6-10 min"),
-    "rds.instance.modify": Delay(60, "observed: instance 'modifying' ~1 min for small changes"),
-    "rds.instance.delete": Delay(300, "observed: Aurora instance 'deleting' ~4-8 min"),
-    "kinesis.create": Delay(30, "AWS docs: CreateStream returns CREATING, ACTIVE after 'a few seconds'; ~30 s seen"),
-    "kinesis.reshard": Delay(60, "AWS docs: UpdateShardCount 'can take a few minutes'; ~1 min for 2->4 shards"),
-    "kinesis.update": Delay(10, "AWS docs: encryption / retention updates 'normally take a few seconds'"),
-    "ecs.deploy": Delay(120, "observed: Fargate rolling deployment of a small image ~1.5-3 min"),
-    "ec2.nat.create": Delay(120, "observed: NAT gateway 'pending' ~1-3 min"),
-    "ec2.nat.delete": Delay(60, "observed: NAT gateway 'deleting' ~1 min"),
+    "rds.cluster.create": Delay(300, "typical: empty aurora-postgresql cluster 'creating' 4-6 min"),
+    "rds.cluster.modify": Delay(60, "typical: ModifyDBCluster (Serverless v2 scaling) 'modifying' ~1 min"),
+    "rds.cluster.delete": Delay(120, "typical: Aurora cluster without instances 'deleting' 1-3 min"),
+    "rds.instance.create": Delay(480, "typical: db.serverless writer 'creating' 6-10 min"),
+    "rds.instance.modify": Delay(60, "typical: small instance change 'modifying' ~1 min"),
+    "rds.instance.delete": Delay(300, "typical: Aurora instance 'deleting' 4-8 min"),
+    "kinesis.create": Delay(30, "API reference: CreateStream is asynchronous, CREATING then ACTIVE; typically < 1 min"),
+    "kinesis.reshard": Delay(60, "API reference: UpdateShardCount 'could take a few minutes' by stream size"),
+    "kinesis.update": Delay(10, "API reference: encryption 'normally takes a few seconds'; retention: same assumed"),
+    "ecs.deploy": Delay(120, "typical: Fargate rolling deployment of a small image 1.5-3 min"),
+    "ec2.nat.create": Delay(120, "typical: NAT gateway 'pending' 1-3 min"),
+    "ec2.nat.delete": Delay(60, "typical: NAT gateway 'deleting' ~1 min"),
 }
 
 
@@ -565,10 +567,25 @@ class FaultInjector:
         unknown = set(kinds) - set(FAULT_KINDS)
         if unknown or not kinds:
             raise ValueError(f"fault kinds must be a non-empty subset of {','.join(FAULT_KINDS)}")
+        if not 0 <= rate <= 1:
+            raise ValueError(f"fault rate must be within 0..1, not {rate}")
         self.rate = rate
         self.kinds = kinds
+        self.seed = seed
         self._rng = random.Random(seed)  # noqa: S311 - reproducible faults, not secrets
         self._lock = threading.Lock()
+
+    @classmethod
+    def from_json(cls, body: bytes) -> FaultInjector:
+        """From the admin API: {"rate": 0.3, "seed": 1, "kinds": ["throttle", "5xx", "drop"]}."""
+        try:
+            wanted = json.loads(body or b"{}")
+            return cls(float(wanted.get("rate", 0)), list(wanted.get("kinds", FAULT_KINDS)), wanted.get("seed"))
+        except (AttributeError, TypeError) as exc:  # not an object, or wrong types
+            raise ValueError(f"expected {{rate, seed, kinds}}: {exc}") from exc
+
+    def settings(self) -> dict[str, Any]:
+        return {"rate": self.rate, "seed": self.seed, "kinds": self.kinds}
 
     def draw(self) -> Fault | None:
         if self.rate <= 0:
@@ -689,7 +706,7 @@ class Handler(BaseHTTPRequestHandler):
     def do_any(self) -> None:
         body = self.read_body()
         if self.path.startswith(ADMIN_PREFIX):
-            return self.send(self.admin())
+            return self.send(self.admin(body))
         if self.path.startswith(MOTO_API_PREFIX):
             if self.path.startswith(MOTO_API_PREFIX + "reset") and self.command == "POST":
                 self.proxy.states.clear()  # moto forgets every resource: so do we
@@ -722,9 +739,17 @@ class Handler(BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = do_any
 
-    def admin(self) -> Reply:
-        if self.path == ADMIN_PREFIX + "counts" and self.command == "GET":
-            data: Any = self.proxy.counts.snapshot()
+    def admin(self, body: bytes) -> Reply:
+        if self.path == ADMIN_PREFIX + "faults" and self.command == "POST":
+            try:  # a new fault sequence without a restart, e.g. per benchmark phase
+                self.proxy.faults = FaultInjector.from_json(body)
+            except ValueError as exc:
+                return Reply(400, [("Content-Type", "application/json")], json.dumps({"error": str(exc)}).encode())
+            data: Any = self.proxy.faults.settings()
+        elif self.path == ADMIN_PREFIX + "faults" and self.command == "GET":
+            data = self.proxy.faults.settings()
+        elif self.path == ADMIN_PREFIX + "counts" and self.command == "GET":
+            data = self.proxy.counts.snapshot()
         elif self.path == ADMIN_PREFIX + "reset-counts" and self.command == "POST":
             data = self.proxy.counts.reset()
         elif self.path == ADMIN_PREFIX + "states" and self.command == "GET":
@@ -789,8 +814,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=None, help="seed of the fault sequence")
     parser.add_argument("--fault-kinds", default=",".join(FAULT_KINDS), help="comma list of throttle,5xx,drop")
     args = parser.parse_args(argv)
-    if not 0 <= args.fault_rate <= 1 or args.latency_scale < 0:
-        parser.error("--fault-rate must be within 0..1 and --latency-scale >= 0")
+    if args.latency_scale < 0:
+        parser.error("--latency-scale must be >= 0")
     try:
         faults = FaultInjector(args.fault_rate, [k for k in args.fault_kinds.split(",") if k], args.seed)
     except ValueError as exc:

@@ -496,3 +496,25 @@ def test_proxy_forwards_bodies_counts_calls_and_serves_counts(live_proxy):
     assert (status, counts["totals"]["requests"]) == (200, 1)
     assert counts["services"]["kinesis"]["CreateStream"]["forwarded"] == 1
     assert _request(live_proxy, "GET", "/_proxy/nothing")[0] == 404
+
+
+def test_fault_settings_can_be_replaced_at_runtime(live_proxy):
+    headers = {"Authorization": auth("kinesis"), "X-Amz-Target": "Kinesis_20131202.ListStreams"}
+    status, data = _request(live_proxy, "POST", "/_proxy/faults", b'{"rate": 1, "seed": 3, "kinds": ["throttle"]}')
+    assert (status, json.loads(data)) == (200, {"rate": 1.0, "seed": 3, "kinds": ["throttle"]})
+    status, data = _request(live_proxy, "POST", "/", b"{}", headers)
+    assert (status, json.loads(data)["__type"]) == (400, "ThrottlingException")
+    assert _request(live_proxy, "GET", "/_proxy/counts")[0] == 200  # admin paths are never faulted
+    for bad in (b'{"rate": 2}', b'{"kinds": ["slow"]}', b"[1]", b"not json"):
+        assert _request(live_proxy, "POST", "/_proxy/faults", bad)[0] == 400
+    assert json.loads(_request(live_proxy, "GET", "/_proxy/faults")[1])["rate"] == 1.0
+    counts = json.loads(_request(live_proxy, "GET", "/_proxy/counts")[1])
+    assert counts["services"]["kinesis"]["ListStreams"] == {
+        "mutating": False,
+        "requests": 1,
+        "forwarded": 0,
+        "refused": 0,
+        "throttle": 1,
+        "5xx": 0,
+        "drop": 0,
+    }
