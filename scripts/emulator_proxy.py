@@ -128,6 +128,7 @@ LATENCY: dict[str, Delay] = {
     "kinesis.reshard": Delay(60, "API reference: UpdateShardCount 'could take a few minutes' by stream size"),
     "kinesis.update": Delay(10, "API reference: encryption 'normally takes a few seconds'; retention: same assumed"),
     "ecs.deploy": Delay(120, "typical: Fargate rolling deployment of a small image 1.5-3 min"),
+    "ecs.drain": Delay(60, "typical: DRAINING until Fargate tasks stop (30 s stopTimeout) and free their ENIs"),
     "ec2.nat.create": Delay(120, "typical: NAT gateway 'pending' 1-3 min"),
     "ec2.nat.delete": Delay(60, "typical: NAT gateway 'deleting' ~1 min"),
 }
@@ -143,6 +144,7 @@ class Phase:
     state: str  # the status AWS shows meanwhile: creating, UPDATING, IN_PROGRESS, pending...
     until: float  # clock() value at which the resource is settled again
     snapshot: ET.Element | None = None  # RDS: the resource's XML, shown while moto has forgotten it
+    holds: frozenset[str] = frozenset()  # ids it still uses meanwhile: security groups, subnets, subnet group
 
 
 class ResourceStates:
@@ -154,10 +156,18 @@ class ResourceStates:
         self._phases: dict[tuple[str, str], Phase] = {}
         self._lock = threading.Lock()
 
-    def begin(self, kind: str, ident: str, state: str, delay: str, snapshot: ET.Element | None = None) -> None:
+    def begin(
+        self,
+        kind: str,
+        ident: str,
+        state: str,
+        delay: str,
+        snapshot: ET.Element | None = None,
+        holds: frozenset[str] = frozenset(),
+    ) -> None:
         until = self.clock() + LATENCY[delay].seconds * self.scale
         with self._lock:
-            self._phases[(kind, ident)] = Phase(state, until, snapshot)
+            self._phases[(kind, ident)] = Phase(state, until, snapshot, holds)
 
     def phase(self, kind: str, ident: str) -> Phase | None:
         """The phase the resource is still in, or None once it has settled."""
@@ -234,6 +244,7 @@ TRANSITIONS: dict[tuple[str, str], tuple[str, str, str]] = {
     ("kinesis", "StopStreamEncryption"): ("stream", "UPDATING", "kinesis.update"),
     ("ecs", "CreateService"): ("ecs-service", "IN_PROGRESS", "ecs.deploy"),
     ("ecs", "UpdateService"): ("ecs-service", "IN_PROGRESS", "ecs.deploy"),
+    ("ecs", "DeleteService"): ("ecs-service", "DRAINING", "ecs.drain"),
     ("ec2", "CreateNatGateway"): ("nat-gateway", "pending", "ec2.nat.create"),
     ("ec2", "DeleteNatGateway"): ("nat-gateway", "deleting", "ec2.nat.delete"),
 }
@@ -243,6 +254,7 @@ RDS_SHAPES = {
     "db-cluster": ("DBCluster", "DBClusterIdentifier", "Status", "DescribeDBClusters", "DBClusters"),
     "db-instance": ("DBInstance", "DBInstanceIdentifier", "DBInstanceStatus", "DescribeDBInstances", "DBInstances"),
 }
+_RDS_HELD = ("DBSubnetGroupName", "VpcSecurityGroupId", "SubnetIdentifier")
 _NAT_ID = re.compile(rb"<natGatewayId>(nat-[0-9a-zA-Z]+)</natGatewayId>")
 
 
@@ -258,11 +270,32 @@ def record_transition(call: Call, response: bytes, states: ResourceStates) -> No
         ident = found.group(1).decode() if found else None
     if ident is None:
         return
-    snapshot = None
+    snapshot, holds = None, frozenset[str]()
     if state == "deleting" and kind in RDS_SHAPES:
         # moto forgets the resource at once; keep its XML to show it 'deleting' meanwhile.
         snapshot = next(iter(_xml_items(response, RDS_SHAPES[kind][0])), None)
-    states.begin(kind, ident, state, delay, snapshot)
+        holds = _rds_holds(snapshot) if snapshot is not None else holds
+    elif state == "DRAINING":
+        holds = _ecs_holds(response)
+    states.begin(kind, ident, state, delay, snapshot, holds)
+
+
+def _rds_holds(snapshot: ET.Element) -> frozenset[str]:
+    """What a deleting cluster/instance still uses: its subnet group, subnets and security groups."""
+    held = [el.text for tag in _RDS_HELD for el in snapshot.iterfind(f".//{{*}}{tag}")]
+    group = snapshot.find("{*}DBSubnetGroup")  # a cluster names its group; an instance nests it
+    if group is not None and len(group) == 0:
+        held.append(group.text)
+    return frozenset(h.lower() for h in held if h)
+
+
+def _ecs_holds(response: bytes) -> frozenset[str]:
+    """What a draining service's tasks still use: their ENIs' security groups and subnets."""
+    try:
+        vpc = json.loads(response)["service"]["networkConfiguration"]["awsvpcConfiguration"]
+        return frozenset(x.lower() for x in (*vpc.get("securityGroups", []), *vpc.get("subnets", [])))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return frozenset()
 
 
 # ---------------------------------------------------------------------------
@@ -372,11 +405,32 @@ REFUSALS: dict[tuple[str, str], Refusal] = {
 }
 
 
-def _deleting_cluster_using(states: ResourceStates, path: str, value: str) -> str | None:
-    """A DB cluster still 'deleting' whose XML has `value` at `path` (it keeps its ENIs meanwhile)."""
-    for (_, ident), phase in states.active("db-cluster").items():
-        if phase.snapshot is not None and any(el.text == value for el in phase.snapshot.iterfind(path)):
-            return ident
+# Deleting something a resource in a deleting/draining phase still uses:
+# (service, operation) -> (parameter naming it, error code, message)
+DEPENDENCIES: dict[tuple[str, str], tuple[str, str, str]] = {
+    ("rds", "DeleteDBSubnetGroup"): (
+        "DBSubnetGroupName",
+        "InvalidDBSubnetGroupStateFault",
+        "Cannot delete the subnet group '{value}' because {holder} is still using it",
+    ),
+    ("ec2", "DeleteSecurityGroup"): (
+        "GroupId",
+        "DependencyViolation",
+        "resource {value} has a dependent object ({holder})",
+    ),
+    ("ec2", "DeleteSubnet"): (
+        "SubnetId",
+        "DependencyViolation",
+        "The subnet '{value}' has dependencies and cannot be deleted ({holder})",
+    ),
+}
+
+
+def _holder(states: ResourceStates, value: str) -> str | None:
+    """Which busy resource still holds `value` (a security group, subnet or subnet group)."""
+    for (kind, ident), phase in states.active().items():
+        if value.lower() in phase.holds:
+            return f"{kind} {ident} is {phase.state}"
     return None
 
 
@@ -388,19 +442,20 @@ def refusal(call: Call, states: ResourceStates) -> Reply | None:
         state = states.state(rule.kind, ident) if ident else None
         if state in rule.states:
             return aws_error(call, rule.code, rule.message.format(ident=ident, state=state), 400)
-    # A deleting cluster still holds its subnet group and its security groups' ENIs.
-    if (call.service, call.operation) == ("rds", "DeleteDBSubnetGroup"):
-        name = str(call.params.get("DBSubnetGroupName", ""))
-        cluster = _deleting_cluster_using(states, "{*}DBSubnetGroup", name)
-        if cluster:
-            message = f"Cannot delete the subnet group {name}: DB cluster {cluster} is still using it (deleting)"
-            return aws_error(call, "InvalidDBSubnetGroupStateFault", message, 400)
-    if (call.service, call.operation) == ("ec2", "DeleteSecurityGroup"):
-        group = str(call.params.get("GroupId", ""))
-        cluster = _deleting_cluster_using(states, ".//{*}VpcSecurityGroupMembership/{*}VpcSecurityGroupId", group)
-        if cluster:
-            message = f"resource {group} has a dependent object (DB cluster {cluster} is deleting)"
-            return aws_error(call, "DependencyViolation", message, 400)
+    dependency = DEPENDENCIES.get((call.service, call.operation))
+    if dependency is not None:
+        param, code, message = dependency
+        value = str(call.params.get(param, ""))
+        holder = _holder(states, value) if value else None
+        if holder:
+            return aws_error(call, code, message.format(value=value, holder=holder), 400)
+    if (call.service, call.operation) == ("ecs", "DeleteCluster"):
+        cluster = _last(str(call.params.get("cluster") or "default"))
+        services = states.active("ecs-service").items()
+        draining = [i for (_, i), p in services if p.state == "DRAINING" and i.startswith(f"{cluster}/")]
+        if draining:
+            message = f"The Cluster cannot be deleted while tasks are active: service {draining[0]} is DRAINING"
+            return aws_error(call, "ClusterContainsTasksException", message, 400)
     return None
 
 
@@ -502,17 +557,22 @@ def rewrite_kinesis(call: Call, body: bytes, states: ResourceStates) -> bytes:
 
 
 def rewrite_ecs(call: Call, body: bytes, states: ResourceStates) -> bytes:
-    """DescribeServices: a deployment runs for a while, then its tasks all run.
+    """DescribeServices: a deployment runs for a while, then its tasks all run; a deleted one drains.
 
     moto never starts tasks (runningCount 0, rolloutState IN_PROGRESS forever), so once
     the deployment time has passed the proxy shows what Fargate would: one PRIMARY
-    deployment, COMPLETED, runningCount == desiredCount.
+    deployment, COMPLETED, runningCount == desiredCount. moto marks a deleted service
+    INACTIVE at once; AWS shows it DRAINING until its tasks have stopped.
     """
     data = json.loads(body)
     for service in data.get("services", []):
         key = ecs_service_key(service.get("clusterArn"), service.get("serviceName", ""))
+        state = states.state("ecs-service", key)
+        if state == "DRAINING" or service.get("status") == "INACTIVE":
+            service.update(status=state or "INACTIVE", runningCount=0, pendingCount=0)
+            continue
         desired = service.get("desiredCount", 0)
-        in_progress = states.state("ecs-service", key) == "IN_PROGRESS"
+        in_progress = state == "IN_PROGRESS"
         running = 0 if in_progress else desired
         service.update(runningCount=running, pendingCount=desired - running)
         primary = [d for d in service.get("deployments", []) if d.get("status") == "PRIMARY"]

@@ -190,7 +190,7 @@ def test_kinesis_stream_creating_then_active_and_updating_refuses_reshard(emu):
     kinesis.get_waiter("stream_exists").wait(StreamName=name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 50})
 
 
-def test_ecs_service_deployment_in_progress_then_stable(emu):
+def test_ecs_service_deploys_then_drains_before_its_cluster_can_go(emu):
     ecs = emu.client("ecs")
     ecs.create_cluster(clusterName="video-processing-cluster-rt")
     ecs.register_task_definition(
@@ -217,6 +217,21 @@ def test_ecs_service_deployment_in_progress_then_stable(emu):
         "services"
     ][0]
     assert (service["runningCount"], service["deployments"][0]["rolloutState"]) == (2, "COMPLETED")
+
+    ecs.delete_service(cluster="video-processing-cluster-rt", service="video-processing-service-rt", force=True)
+    service = ecs.describe_services(cluster="video-processing-cluster-rt", services=["video-processing-service-rt"])[
+        "services"
+    ][0]
+    assert service["status"] == "DRAINING"
+    with pytest.raises(ClientError) as refused:
+        ecs.delete_cluster(cluster="video-processing-cluster-rt")
+    assert refused.value.response["Error"]["Code"] == "ClusterContainsTasksException"
+    ecs.get_waiter("services_inactive").wait(
+        cluster="video-processing-cluster-rt",
+        services=["video-processing-service-rt"],
+        WaiterConfig={"Delay": 0.3, "MaxAttempts": 40},
+    )
+    ecs.delete_cluster(cluster="video-processing-cluster-rt")
 
 
 def test_counts_endpoint_counts_and_resets(emu):

@@ -157,7 +157,7 @@ def test_mutating_calls_start_the_phase_real_aws_shows(states, clock):
 
 def _parse_error(call, reply) -> dict:
     """Parse a reply the way botocore does for that service's protocol."""
-    service = {"rds": "rds", "ec2": "ec2", "kinesis": "kinesis", "monitoring": "cloudwatch"}[call.service]
+    service = {"monitoring": "cloudwatch"}.get(call.service, call.service)
     model = get_session().get_service_model(service)
     protocol = call.protocol if call.protocol != "cbor" else "smithy-rpc-v2-cbor"
     response = {"status_code": reply.status, "headers": dict(reply.headers), "body": reply.body}
@@ -196,6 +196,58 @@ def test_a_deleting_cluster_holds_its_subnet_group_and_security_groups(states, c
     assert proxy.refusal(query_call("ec2", "DeleteSecurityGroup", GroupId="sg-2"), states) is None
     clock.now += 12.01
     assert proxy.refusal(subnet_group, states) is None
+
+
+ECS_DELETED = json.dumps(
+    {
+        "service": {
+            "serviceName": "svc",
+            "clusterArn": "arn:aws:ecs:us-east-1:123456789012:cluster/k",
+            "status": "INACTIVE",
+            "desiredCount": 1,
+            "runningCount": 0,
+            "networkConfiguration": {"awsvpcConfiguration": {"subnets": ["subnet-1"], "securityGroups": ["sg-9"]}},
+        }
+    }
+).encode()
+
+
+def test_a_draining_ecs_service_holds_its_network_and_its_cluster(states, clock):
+    delete = proxy.Call("ecs", "DeleteService", "json", {"cluster": "k", "service": "svc", "force": True})
+    proxy.record_transition(delete, ECS_DELETED, states)
+    assert states.state("ecs-service", "k/svc") == "DRAINING"
+    refused = [
+        (query_call("ec2", "DeleteSecurityGroup", GroupId="sg-9"), "DependencyViolation"),
+        (query_call("ec2", "DeleteSubnet", SubnetId="subnet-1"), "DependencyViolation"),
+        (
+            proxy.Call("ecs", "DeleteCluster", "json", {"cluster": "arn:aws:ecs:::cluster/k"}),
+            "ClusterContainsTasksException",
+        ),
+    ]
+    for call, code in refused:
+        assert _parse_error(call, proxy.refusal(call, states))["Code"] == code
+    assert proxy.refusal(proxy.Call("ecs", "DeleteCluster", "json", {"cluster": "other"}), states) is None
+
+    describe = proxy.Call("ecs", "DescribeServices", "json", {"cluster": "k", "services": ["svc"]})
+    listing = json.dumps({"services": [json.loads(ECS_DELETED)["service"]]}).encode()
+    assert json.loads(proxy.rewrite(describe, 200, listing, states)[1])["services"][0]["status"] == "DRAINING"
+    clock.now += 6.01
+    service = json.loads(proxy.rewrite(describe, 200, listing, states)[1])["services"][0]
+    assert (service["status"], service["runningCount"]) == ("INACTIVE", 0)
+    assert all(proxy.refusal(call, states) is None for call, _ in refused)
+
+
+def test_a_deleting_instance_holds_its_nested_subnet_group_and_subnets(states):
+    deleted = (
+        f'<DeleteDBInstanceResponse xmlns="{RDS_NS}"><DeleteDBInstanceResult><DBInstance>'
+        "<DBInstanceIdentifier>i1</DBInstanceIdentifier><DBSubnetGroup><DBSubnetGroupName>Video-Subnets"
+        "</DBSubnetGroupName><Subnets><Subnet><SubnetIdentifier>subnet-7</SubnetIdentifier></Subnet></Subnets>"
+        "</DBSubnetGroup></DBInstance></DeleteDBInstanceResult></DeleteDBInstanceResponse>"
+    ).encode()
+    proxy.record_transition(query_call("rds", "DeleteDBInstance", DBInstanceIdentifier="i1"), deleted, states)
+    assert states.active()[("db-instance", "i1")].holds == frozenset({"video-subnets", "subnet-7"})
+    subnet_group = query_call("rds", "DeleteDBSubnetGroup", DBSubnetGroupName="video-subnets")
+    assert _parse_error(subnet_group, proxy.refusal(subnet_group, states))["Code"] == "InvalidDBSubnetGroupStateFault"
 
 
 # --- faults --------------------------------------------------------------------
