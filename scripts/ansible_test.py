@@ -75,7 +75,7 @@ sys.exit(subprocess.run([sys.executable, "-m", "pip", "install", *args], check=F
 
 
 def site_packages() -> Path:
-    import ansible_collections.amazon.aws  # noqa: PLC0415 - only needed here
+    import ansible_collections.amazon.aws
 
     return Path(ansible_collections.amazon.aws.__path__[0]).parents[2]
 
@@ -110,7 +110,7 @@ def install_get_pip_stand_in() -> None:
 
 def collection_files() -> list[str]:
     out = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],  # noqa: S607
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
         cwd=REPO,
         check=True,
         capture_output=True,
@@ -157,7 +157,7 @@ def main() -> int:
     parser.add_argument("commands", nargs="+", choices=["sanity", "units"])
     parser.add_argument("--test", action="append", default=[], help="sanity: run only this test (repeatable)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary collection tree")
-    parser.add_argument("--local", action="store_true", help="use --local instead of --venv (needs the tools installed)")
+    parser.add_argument("--local", action="store_true", help="--local instead of --venv (needs the tools installed)")
     argv = sys.argv[1:]
     # Everything after `--` goes to ansible-test unchanged.
     extra = argv[argv.index("--") + 1 :] if "--" in argv else []

@@ -94,9 +94,7 @@ def run_scenario(name: str, command: str, env: dict) -> tuple[int, float, list[t
                 steps.append((match.group("step"), time.monotonic()))
         rc = proc.wait()
     ended = time.monotonic()
-    durations = [
-        (step, (steps[i + 1][1] if i + 1 < len(steps) else ended) - at) for i, (step, at) in enumerate(steps)
-    ]
+    durations = [(step, (steps[i + 1][1] if i + 1 < len(steps) else ended) - at) for i, (step, at) in enumerate(steps)]
     return rc, ended - started, durations
 
 

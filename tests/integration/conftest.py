@@ -21,7 +21,7 @@ def _free_port() -> int:
 
 def _emulator(action: str, port: int, state_dir, *args: str) -> str:
     env = dict(os.environ, VIDEO_PIPELINE_EMULATOR_STATE=str(state_dir))
-    proc = subprocess.run(  # noqa: S603 - fixed argv
+    proc = subprocess.run(  # fixed argv
         [sys.executable, str(REPO / "scripts" / "emulator.py"), action, "--port", str(port), *args],
         env=env,
         capture_output=True,
@@ -46,7 +46,12 @@ def endpoint(tmp_path_factory):
 @pytest.fixture(scope="session")
 def aws(endpoint):
     """aws("ec2") -> a boto3 client talking to the session's emulator."""
-    session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
+    # moto's fake credentials, never real ones
+    session = boto3.session.Session(
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",  # noqa: S106
+        region_name="us-east-1",
+    )
     cache = {}
 
     def client(service: str):

@@ -61,7 +61,10 @@ class PlaybookRun:
 
     def explain(self) -> str:
         tail = "\n".join(self.stdout.splitlines()[-60:])
-        return f"$ {' '.join(self.argv)}\nrc={self.rc} recap={self.recap}\n--- stdout (tail) ---\n{tail}\n--- stderr ---\n{self.stderr[-3000:]}"
+        return (
+            f"$ {' '.join(self.argv)}\nrc={self.rc} recap={self.recap}\n"
+            f"--- stdout (tail) ---\n{tail}\n--- stderr ---\n{self.stderr[-3000:]}"
+        )
 
 
 def ansible_env(endpoint: str, extra: dict | None = None) -> dict:
@@ -119,12 +122,12 @@ def run_playbook(
         argv.append("--diff")
     if verbosity:
         argv.append("-" + "v" * verbosity)
-    proc = subprocess.run(  # noqa: S603 - fixed argv
+    proc = subprocess.run(  # fixed argv
         argv, cwd=REPO, env=ansible_env(endpoint, environ), capture_output=True, text=True, timeout=timeout, check=False
     )
-    match = None
-    for match in RECAP.finditer(proc.stdout):
-        pass
+    # the last recap line is the run's result
+    matches = list(RECAP.finditer(proc.stdout))
+    match = matches[-1] if matches else None
     recap = {k: int(v) for k, v in match.groupdict().items()} if match else {}
     return PlaybookRun(argv, proc.returncode, proc.stdout, proc.stderr, recap)
 
