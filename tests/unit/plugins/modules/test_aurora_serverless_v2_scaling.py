@@ -342,3 +342,32 @@ def test_wait_times_out_with_a_clear_message():
     with mock.patch.object(scaling_module, "WAIT_DELAY", 0):
         result = run_module({"cluster_identifier": "c1", "max_capacity": 8, "wait_timeout": 0}, client)
     assert result["failed"] and "Timed out after 0 s" in result["msg"] and result["status"] == "modifying"
+
+
+# -- the managed master secret (aurora_master_user_secret) ----------------------------
+
+KEY = "arn:aws:kms:us-east-1:123456789012:key/1111-2222"
+
+
+def test_unmanaged_password_is_enabled():
+    assert aurora.master_secret_plan(cluster(), KEY) == ("enable", None)
+
+
+def test_managed_with_the_same_key_needs_nothing():
+    managed = cluster(MasterUserSecret={"SecretArn": "arn:s", "SecretStatus": "active", "KmsKeyId": KEY})
+    assert aurora.master_secret_plan(managed, KEY) == ("none", None)
+    # a bare key id names the same key
+    assert aurora.master_secret_plan(managed, "1111-2222") == ("none", None)
+
+
+def test_managed_with_another_key_is_refused():
+    managed = cluster(MasterUserSecret={"SecretArn": "arn:s", "KmsKeyId": KEY.replace("1111", "9999")})
+    action, why = aurora.master_secret_plan(managed, KEY)
+    assert action == "fail"
+    assert "cannot change the key of an existing managed secret" in why
+
+
+def test_master_secret_result_is_snake_case():
+    managed = cluster(MasterUserSecret={"SecretArn": "arn:s", "SecretStatus": "active", "KmsKeyId": KEY})
+    assert aurora.master_secret_result(managed) == {"secret_arn": "arn:s", "secret_status": "active", "kms_key_id": KEY}
+    assert aurora.master_secret_result(cluster()) == {"secret_arn": None, "secret_status": None, "kms_key_id": None}
