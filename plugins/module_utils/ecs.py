@@ -26,9 +26,11 @@ try:  # noqa: SIM105  (the amazon.aws pattern: AnsibleAWSModule reports a missin
 except ImportError:
     pass
 
-# Top-level RegisterTaskDefinition fields that define a revision. Everything
-# else DescribeTaskDefinition returns (arn, revision, status, compatibilities,
-# requiresAttributes, registeredAt/By, ...) is computed by AWS.
+# Top-level RegisterTaskDefinition fields that ecs_task_definition_sync
+# manages. Everything else DescribeTaskDefinition returns is either computed by
+# AWS (arn, revision, status, compatibilities, requiresAttributes,
+# registeredAt/By) or a field this module never sets; comparing those could only
+# report a difference the module cannot remove, and register forever.
 TASK_DEFINITION_FIELDS = (
     "family",
     "taskRoleArn",
@@ -36,17 +38,9 @@ TASK_DEFINITION_FIELDS = (
     "networkMode",
     "containerDefinitions",
     "volumes",
-    "placementConstraints",
     "requiresCompatibilities",
     "cpu",
     "memory",
-    "pidMode",
-    "ipcMode",
-    "proxyConfiguration",
-    "inferenceAccelerators",
-    "ephemeralStorage",
-    "runtimePlatform",
-    "enableFaultInjection",
 )
 
 # Values AWS fills in when a field is left out; an explicit default and an
@@ -63,6 +57,7 @@ DEFAULT_VALUES = {
     "enableFaultInjection": False,
     "configuredAtLaunch": False,
     "protocol": "tcp",
+    "versionConsistency": "enabled",
 }
 # Container-level cpu 0 means "no reservation", which is what AWS stores when
 # the field is omitted. (Task-level cpu is a non-zero string, so no clash.)

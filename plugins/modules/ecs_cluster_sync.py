@@ -28,7 +28,7 @@ options:
     choices: [present, absent]
     default: present
   settings:
-    description: Cluster settings by name, for example C({containerInsights: enabled}).
+    description: "Cluster settings by name, for example C({containerInsights: enabled})."
     type: dict
     default: {}
   tags:

@@ -90,6 +90,11 @@ def deploy_prerequisites(endpoint, aws, env: str) -> list[str]:
     return real
 
 
+def ecs_changes(run) -> list[str]:
+    """Names of the ecs role's tasks that reported a change, without the role prefix."""
+    return [name.split("ecs : ", 1)[1] for name in run.changed_tasks() if name and "ecs : " in name]
+
+
 def active_revisions(aws, env: str) -> list[str]:
     family = f"video-processing-{env}"
     arns = aws("ecs").list_task_definitions(familyPrefix=family, status="ACTIVE")["taskDefinitionArns"]
@@ -344,9 +349,11 @@ def test_check_mode_reports_a_change_without_registering(env_name, endpoint, aws
         endpoint, "site.yml", env_name, roles=ECS, check=True, diff=True, extra_vars={"ecs_memory": 4096}
     )
     assert run.rc == 0, run.explain()
-    changed = run.changed_tasks()
-    assert any(name.startswith("ecs : Task definition") for name in changed), changed
-    assert any(name.startswith("ecs : Service") for name in changed), changed
+    changed = ecs_changes(run)
+    assert changed == [
+        f"Task definition video-processing-{env_name}",
+        f"Service video-processing-service-{env_name}",
+    ], changed
     assert active_revisions(aws, env_name) == before
 
 
@@ -359,10 +366,11 @@ def test_real_change_registers_one_revision_and_rolls_the_service(env_name, endp
     }
     run = run_playbook(endpoint, "site.yml", env_name, roles=ECS, extra_vars=change)
     assert run.rc == 0 and run.failed == 0, run.explain()
-    changed = run.changed_tasks()
-    assert sorted(changed) == sorted(
-        [f"ecs : Task definition video-processing-{env_name}", f"ecs : Service video-processing-service-{env_name}"]
-    ), changed
+    changed = ecs_changes(run)
+    assert changed == [
+        f"Task definition video-processing-{env_name}",
+        f"Service video-processing-service-{env_name}",
+    ], changed
     after = active_revisions(aws, env_name)
     assert len(after) == len(before) + 1
     td = _task_definition(aws, after[-1])["taskDefinition"]
@@ -405,3 +413,53 @@ def test_teardown_twice_leaves_nothing(env_name, endpoint, aws):
     assert [
         g for g in aws("logs").describe_log_groups(logGroupNamePrefix=name)["logGroups"] if g["logGroupName"] == name
     ] == []
+
+
+def test_check_mode_without_prerequisites_creates_nothing(endpoint, aws):
+    name = new_env("chk")
+    run = run_playbook(endpoint, "site.yml", name, roles=ECS, check=True, diff=True)
+    assert run.rc == 0 and run.failed == 0, run.explain()
+    assert ecs_changes(run) == [f"Cluster video-processing-cluster-{name}"]
+    clusters = aws("ecs").describe_clusters(clusters=[f"video-processing-cluster-{name}"])["clusters"]
+    assert [c for c in clusters if c["status"] == "ACTIVE"] == []
+
+
+def test_a_run_without_prerequisites_names_the_roles_to_run(endpoint):
+    run = run_playbook(endpoint, "site.yml", new_env("pre"), roles=ECS)
+    assert run.rc != 0
+    for role in PREREQUISITE_ROLES:
+        assert f"run the {role} role first" in run.stdout, run.explain()
+
+
+def test_teardown_of_a_half_built_env(endpoint, aws):
+    name = new_env("half")
+    aws("ecs").create_cluster(clusterName=f"video-processing-cluster-{name}")
+    aws("iam").create_role(
+        RoleName=f"video-processing-exec-role-{name}",
+        AssumeRolePolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}
+                ],
+            }
+        ),
+    )
+    aws("iam").put_role_policy(
+        RoleName=f"video-processing-exec-role-{name}",
+        PolicyName="left-over",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "logs:PutLogEvents", "Resource": "*"}],
+            }
+        ),
+    )
+    run = teardown(endpoint, name, roles=ECS)
+    assert sorted(ecs_changes(run)) == sorted(
+        [f"Delete the cluster video-processing-cluster-{name}", "Delete the IAM roles and their inline policies"]
+    ), run.changed_tasks()
+    roles = [r["RoleName"] for r in aws("iam").list_roles()["Roles"]]
+    assert f"video-processing-exec-role-{name}" not in roles
+    clusters = aws("ecs").describe_clusters(clusters=[f"video-processing-cluster-{name}"])["clusters"]
+    assert [c for c in clusters if c["status"] == "ACTIVE"] == []
