@@ -1,9 +1,11 @@
-"""tagged_resources_info against the emulator: lists exactly one environment's resources.
+"""tagged_resources_info against the emulator, and the playbook steps built on it.
 
 Resources are made with boto3 (not the roles), so this test does not depend on
 which roles exist: env A gets one of every SPEC resource type, env "A-b" (a name
 that starts like A) and env "c-A" (a name that ends like A) get look-alikes that
-must not be listed for A.
+must not be listed for A. The run summary (playbooks/tasks/summary.yml) and the
+teardown sweep (playbooks/tasks/sweep.yml) run in a small play with the facts
+preflight would set.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ import subprocess
 
 import pytest
 
-from tests.integration.helpers import REPO, VENV_BIN, ansible_env, new_env
+from tests.integration.helpers import REPO, VENV_BIN, ansible_env, new_env, run_playbook
+
+ALL_ROLES = ["network", "streaming", "database", "secrets", "ecs", "monitoring"]
 
 TRUST = json.dumps(
     {
@@ -187,6 +191,98 @@ def test_the_look_alike_environment_gets_only_its_own(endpoint, envs):
     names = {name for _type, name in listed(result)}
     assert names and all(name.endswith(envs["b"]) or name.endswith(f"{envs['b']}:1") for name in names), names
     assert not listed(result) & envs["expected"]
+
+
+def run_step(endpoint, tmp_path, step, env_name, check=False, **facts):
+    """Run playbooks/tasks/<step>.yml alone, with the facts that preflight sets."""
+    playbook = tmp_path / f"{step}.yml"
+    # Relative template names resolve against the play's directory, as in playbooks/.
+    if not (tmp_path / "templates").exists():
+        (tmp_path / "templates").symlink_to(REPO / "playbooks" / "templates")
+    playbook.write_text(
+        "- name: Run one pipeline step\n"
+        "  hosts: localhost\n"
+        "  gather_facts: false\n"
+        "  tasks:\n"
+        f"    - name: Step\n      ansible.builtin.import_tasks: {REPO}/playbooks/tasks/{step}.yml\n"
+    )
+    variables = {
+        "video_pipeline_env": env_name,
+        "video_pipeline_aws_region": "us-east-1",
+        "video_pipeline_profile_name": "ephemeral",
+        "video_pipeline_target": "emulator",
+        "video_pipeline_account_id": "123456789012",
+        "video_pipeline_outputs_dir": str(tmp_path / "outputs"),
+        "video_pipeline_all_roles": ALL_ROLES,
+        "video_pipeline_ordered_roles": list(reversed(ALL_ROLES)),
+        **facts,
+    }
+    # JSON results keep each message on one line (YAML would fold long ones).
+    environ = {"AWS_REGION": "us-east-1", "ANSIBLE_CALLBACK_RESULT_FORMAT": "json"}
+    return run_playbook(endpoint, str(playbook), None, extra_vars=variables, check=check, environ=environ)
+
+
+def test_summary_is_written_once_and_then_left_alone(endpoint, envs, aws, tmp_path):
+    a = envs["a"]
+    first = run_step(endpoint, tmp_path, "summary", a)
+    assert first.rc == 0 and first.changed >= 1, first.explain()
+    written = tmp_path / "outputs" / f"{a}.json"
+    summary = json.loads(written.read_text())
+    stream = aws("kinesis").describe_stream_summary(StreamName=f"video-ingestion-stream-{a}")
+    assert summary["stream"] == {
+        "name": f"video-ingestion-stream-{a}",
+        "arn": stream["StreamDescriptionSummary"]["StreamARN"],
+    }
+    cluster = aws("rds").describe_db_clusters(DBClusterIdentifier=f"video-metadata-cluster-{a}")["DBClusters"][0]
+    assert summary["database"]["endpoint"] == cluster["Endpoint"]
+    assert summary["database"]["reader_endpoint"] == cluster["ReaderEndpoint"]
+    assert summary["secrets"] == [f"video-processing-db-credentials-{a}"]
+    assert summary["ecs"] == {"cluster": f"video-processing-cluster-{a}", "service": None}
+    assert summary["dlq_url"] == aws("sqs").get_queue_url(QueueName=f"video-processing-dlq-{a}")["QueueUrl"]
+    assert summary["dashboard"] == f"video-processing-{a}"
+    assert summary["console"] is None  # links only for real AWS
+    assert "ECS service      not deployed" in first.stdout
+    assert f"Kinesis stream   video-ingestion-stream-{a}" in first.stdout
+
+    second = run_step(endpoint, tmp_path, "summary", a)
+    assert second.rc == 0 and second.changed == 0, second.changed_tasks()
+    assert json.loads(written.read_text()) == summary
+
+
+def test_summary_in_check_mode_writes_nothing(endpoint, tmp_path):
+    name = new_env("sum")
+    run = run_step(endpoint, tmp_path, "summary", name, check=True)
+    assert run.rc == 0 and run.changed == 0, run.explain()
+    assert "Aurora writer    not deployed" in run.stdout
+    assert not (tmp_path / "outputs").exists()
+
+
+def test_sweep_fails_naming_every_leftover(endpoint, envs, tmp_path):
+    b = envs["b"]
+    leftovers = run_module(endpoint, b)["resources"]
+    assert len(leftovers) > 5
+    run = run_step(endpoint, tmp_path, "sweep", b)
+    assert run.rc != 0 and run.failed == 1, run.explain()
+    assert f"Teardown of {b} left {len(leftovers)} resource(s) behind" in run.stdout
+    for item in leftovers:
+        assert f"{item['type']} {item['name']} {item['arn']}" in run.stdout
+
+
+def test_sweep_passes_on_an_empty_environment_and_removes_the_summary(endpoint, tmp_path):
+    name = new_env("swp")
+    (tmp_path / "outputs").mkdir()
+    (tmp_path / "outputs" / f"{name}.json").write_text("{}\n")
+    run = run_step(endpoint, tmp_path, "sweep", name)
+    assert run.rc == 0 and run.failed == 0, run.explain()
+    assert "TASK [List what is left of" in run.stdout
+    assert not (tmp_path / "outputs" / f"{name}.json").exists()
+
+
+def test_sweep_is_skipped_after_a_partial_teardown(endpoint, envs, tmp_path):
+    run = run_step(endpoint, tmp_path, "sweep", envs["b"], video_pipeline_ordered_roles=["network"])
+    assert run.rc == 0, run.explain()
+    assert "Sweep skipped: this teardown covered only network" in run.stdout
+    assert "TASK [List what is left of" not in run.stdout
 
 
 def test_deleting_moves_resources_out_of_the_count(endpoint, envs, aws):
