@@ -109,7 +109,7 @@ extends_documentation_fragment:
   - amazon.aws.region.modules
   - amazon.aws.boto3
 author:
-  - StreamFlix Platform Engineering
+  - StreamFlix Platform Engineering (@streamflix)
 """
 
 EXAMPLES = r"""

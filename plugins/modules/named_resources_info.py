@@ -30,8 +30,8 @@ options:
     type: list
     elements: str
     default: []
-  secrets:
-    description: Secret names (or ARNs).
+  secret_names:
+    description: Secret names (or ARNs). Only their metadata is read.
     type: list
     elements: str
     default: []
@@ -40,7 +40,7 @@ extends_documentation_fragment:
   - amazon.aws.region.modules
   - amazon.aws.boto3
 author:
-  - StreamFlix Platform Engineering
+  - StreamFlix Platform Engineering (@streamflix)
 """
 
 EXAMPLES = r"""
@@ -48,7 +48,7 @@ EXAMPLES = r"""
   streamflix.video_pipeline.named_resources_info:
     kinesis_streams: [video-ingestion-stream-dev]
     sqs_queues: [video-processing-dlq-dev]
-    secrets: [video-processing-db-credentials-dev, video-processing-api-keys-dev]
+    secret_names: [video-processing-db-credentials-dev, video-processing-api-keys-dev]
   register: found
 """
 
@@ -125,14 +125,14 @@ def find_secret(client, name):
 
 def look_up(clients, params):
     result = dict(kinesis_streams={}, sqs_queues={}, secrets={}, missing=[])
-    for option, service, finder in (
-        ("kinesis_streams", "kinesis", find_stream),
-        ("sqs_queues", "sqs", find_queue),
-        ("secrets", "secretsmanager", find_secret),
+    for key, option, service, finder in (
+        ("kinesis_streams", "kinesis_streams", "kinesis", find_stream),
+        ("sqs_queues", "sqs_queues", "sqs", find_queue),
+        ("secrets", "secret_names", "secretsmanager", find_secret),
     ):
         for name in params[option]:
             found = finder(clients(service), name)
-            result[option][name] = found
+            result[key][name] = found
             if found is None:
                 result["missing"].append(name)
     return result
@@ -143,7 +143,7 @@ def main():
         argument_spec=dict(
             kinesis_streams=dict(type="list", elements="str", default=[]),
             sqs_queues=dict(type="list", elements="str", default=[]),
-            secrets=dict(type="list", elements="str", default=[]),
+            secret_names=dict(type="list", elements="str", default=[]),
         ),
         supports_check_mode=True,
     )

@@ -102,7 +102,7 @@ def test_named_resources_info_finds_and_misses():
         _missing("ResourceNotFoundException", "DescribeSecret"),
     ]
     clients = {"kinesis": kinesis, "sqs": sqs, "secretsmanager": sm}.get
-    result = info.look_up(clients, {"kinesis_streams": ["s"], "sqs_queues": ["q"], "secrets": ["a", "b"]})
+    result = info.look_up(clients, {"kinesis_streams": ["s"], "sqs_queues": ["q"], "secret_names": ["a", "b"]})
     assert result["kinesis_streams"]["s"]["arn"] == "arn:s"
     assert result["sqs_queues"] == {"q": None}
     assert result["secrets"]["a"]["arn"] == "arn:secret:a-123456" and result["secrets"]["b"] is None
