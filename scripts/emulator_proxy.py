@@ -484,13 +484,14 @@ def _xml_bytes(root: ET.Element) -> bytes:
 def rewrite_rds(call: Call, status: int, body: bytes, states: ResourceStates) -> tuple[int, bytes]:
     """DescribeDBClusters / DescribeDBInstances: show creating/modifying/deleting; keep deleted ones listed."""
     kind = next((k for k, shape in RDS_SHAPES.items() if shape[3] == call.operation), None)
-    if kind is None:
+    busy = states.active(kind) if kind else {}
+    if kind is None or not busy:  # nothing to show: leave moto's answer untouched
         return status, body
     element, id_field, status_field, _, list_tag = RDS_SHAPES[kind]
     wanted = request_ident(call, kind)
     ghosts = {
         ident: phase.snapshot
-        for (_, ident), phase in states.active(kind).items()
+        for (_, ident), phase in busy.items()
         if phase.snapshot is not None and wanted in (None, ident) and _matches_filters(call, phase.snapshot)
     }
     if status == 404 and ghosts:  # moto: NotFound; AWS: still 'deleting'
@@ -507,10 +508,9 @@ def rewrite_rds(call: Call, status: int, body: bytes, states: ResourceStates) ->
     if listing is None:
         return status, body
     present = {(item.findtext(f"{{*}}{id_field}") or "").lower() for item in listing.findall(f"{{*}}{element}")}
-    ns = _namespace(root)
     for ident, snapshot in ghosts.items():
         if ident not in present:
-            listing.append(_renamespace(copy.deepcopy(snapshot), ns))
+            listing.append(copy.deepcopy(snapshot))  # same RDS namespace: it came from a DeleteDB* answer
     for item in listing.findall(f"{{*}}{element}"):
         state = states.state(kind, (item.findtext(f"{{*}}{id_field}") or "").lower())
         node = item.find(f"{{*}}{status_field}")
@@ -524,13 +524,6 @@ def _matches_filters(call: Call, snapshot: ET.Element) -> bool:
     values = {str(v).lower() for k, v in call.params.items() if k.startswith("Filters.") and ".Values." in k}
     fields = {(child.text or "").lower() for child in snapshot}
     return not values or bool(values & fields)
-
-
-def _renamespace(element: ET.Element, ns: str) -> ET.Element:
-    for node in element.iter():
-        local = node.tag.rsplit("}", 1)[-1]
-        node.tag = f"{{{ns}}}{local}" if ns else local
-    return element
 
 
 def rewrite_nat(call: Call, body: bytes, states: ResourceStates) -> bytes:
@@ -691,13 +684,15 @@ class Counts:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self.reset()
+        self._since = datetime.now(UTC).isoformat(timespec="seconds")
+        self._ops: dict[tuple[str, str], dict[str, Any]] = {}
 
     def reset(self) -> dict[str, Any]:
+        """Start counting afresh; returns the counts that were dropped."""
         with self._lock:
-            before = self._snapshot() if hasattr(self, "_ops") else {}
+            before = self._snapshot()
             self._since = datetime.now(UTC).isoformat(timespec="seconds")
-            self._ops: dict[tuple[str, str], dict[str, Any]] = {}
+            self._ops = {}
         return before
 
     def add(self, call: Call, outcome: str) -> None:
