@@ -1,15 +1,16 @@
 #!/usr/bin/env python
 """Run ansible-test (sanity, units) on this checkout, offline-safe.
 
-    scripts/ansible_test.py sanity [units] [--test NAME ...] [--keep] [-- extra ansible-test args]
+    scripts/ansible_test.py sanity [units] [--test NAME ...] [--fresh] [-- extra ansible-test args]
 
 ansible-test only works on a collection that physically sits at
 .../ansible_collections/streamflix/video_pipeline (it reads the real cwd; a
 symlink is not enough). This script therefore:
 
 1. copies the files git knows about (tracked, plus untracked-but-not-ignored,
-   so it works before a commit) into a temporary
-   ansible_collections/streamflix/video_pipeline tree;
+   so it works before a commit) into
+   tests/output/ansible_test/ansible_collections/streamflix/video_pipeline
+   (kept between runs, synced each time);
 2. links amazon.aws and community.aws from the venv's site-packages into the
    same ansible_collections tree (ansible-test sets ANSIBLE_COLLECTIONS_PATH to
    that tree only, so they would not be found otherwise);
@@ -34,7 +35,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -45,6 +45,7 @@ PYTHON_VERSION = f"{sys.version_info.major}.{sys.version_info.minor}"
 # Paths never copied into the test tree. .collections holds a self-link
 # (../../..) that would make the copied tree contain itself.
 EXCLUDE_PREFIXES = (".collections/",)
+WORKDIR = REPO / "tests" / "output" / "ansible_test"
 
 # Sanity tests skipped on purpose. Each needs a reason; keep this list empty
 # unless a test cannot work here at all.
@@ -126,17 +127,46 @@ def collection_files() -> list[str]:
     return files
 
 
-def build_tree(root: Path) -> Path:
+def _signature(stat: os.stat_result) -> tuple[int, int, int]:
+    return stat.st_size, stat.st_mtime_ns, stat.st_mode
+
+
+def sync_tree(root: Path) -> Path:
+    """Make root/ansible_collections/streamflix/video_pipeline an exact copy of the collection's files.
+
+    The tree is kept between runs (only changed files are copied, vanished ones
+    removed) because ansible-test keeps its delegation venv in the tree's
+    tests/output: a fresh tree costs a pip bootstrap on every run.
+    """
     collections = root / "ansible_collections"
     dest = collections / NAMESPACE / NAME
-    for rel in collection_files():
-        target = dest / rel
+    wanted = set(collection_files())
+    if dest.exists():
+        for path in sorted(dest.rglob("*"), reverse=True):
+            rel = path.relative_to(dest).as_posix()
+            if rel == "tests/output" or rel.startswith("tests/output/"):
+                continue  # ansible-test's own state
+            if path.is_dir() and not path.is_symlink():
+                if not any(path.iterdir()):
+                    path.rmdir()
+            elif rel not in wanted:
+                path.unlink()
+    for rel in sorted(wanted):
+        source, target = REPO / rel, dest / rel
+        stat = source.stat()
+        if target.exists() and _signature(target.stat()) == _signature(stat):
+            continue
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(REPO / rel, target)
+        shutil.copy2(source, target)
     for namespace, name in (("amazon", "aws"), ("community", "aws")):
         link = collections / namespace / name
+        source = site_packages() / "ansible_collections" / namespace / name
+        if link.is_symlink() and link.resolve() == source.resolve():
+            continue
+        if link.is_symlink():
+            link.unlink()
         link.parent.mkdir(parents=True, exist_ok=True)
-        link.symlink_to(site_packages() / "ansible_collections" / namespace / name, target_is_directory=True)
+        link.symlink_to(source, target_is_directory=True)
     return dest
 
 
@@ -156,7 +186,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("commands", nargs="+", choices=["sanity", "units"])
     parser.add_argument("--test", action="append", default=[], help="sanity: run only this test (repeatable)")
-    parser.add_argument("--keep", action="store_true", help="keep the temporary collection tree")
+    parser.add_argument("--workdir", default=str(WORKDIR), help=f"where the collection copy lives (default {WORKDIR})")
+    parser.add_argument("--fresh", action="store_true", help="delete the copy (and ansible-test's state in it) first")
     parser.add_argument("--local", action="store_true", help="--local instead of --venv (needs the tools installed)")
     argv = sys.argv[1:]
     # Everything after `--` goes to ansible-test unchanged.
@@ -164,26 +195,23 @@ def main() -> int:
     args = parser.parse_args(argv[: argv.index("--")] if "--" in argv else argv)
 
     install_get_pip_stand_in()
-    root = Path(tempfile.mkdtemp(prefix="ansible-test-"))
+    # Inside tests/output (ignored by git, the linters and the collection build),
+    # kept between runs; --fresh starts over.
+    root = Path(args.workdir).resolve()
+    if args.fresh and root.exists():
+        shutil.rmtree(root)
+    dest = sync_tree(root)
+    env_args = ["--local"] if args.local else ["--venv"]
+    common = [*env_args, "--python", PYTHON_VERSION, "--color", "no"]
     failures = []
-    try:
-        dest = build_tree(root)
-        env_args = ["--local"] if args.local else ["--venv"]
-        common = [*env_args, "--python", PYTHON_VERSION, "--color", "no"]
-        for command in args.commands:
-            argv = [str(ansible_test_bin()), command, *common]
-            if command == "sanity":
-                argv.append("--no-redact")
-                argv += [f"--test={name}" for name in args.test]
-                argv += [f"--skip-test={name}" for name in SKIPPED_SANITY_TESTS]
-            argv += extra
-            if run(argv, dest) != 0:
-                failures.append(command)
-    finally:
-        if args.keep:
-            print(f"collection tree kept in {root}")
-        else:
-            shutil.rmtree(root, ignore_errors=True)
+    for command in args.commands:
+        argv = [str(ansible_test_bin()), command, *common]
+        if command == "sanity":
+            argv += [f"--test={name}" for name in args.test]
+            argv += [f"--skip-test={name}" for name in SKIPPED_SANITY_TESTS]
+        argv += extra
+        if run(argv, dest) != 0:
+            failures.append(command)
     if failures:
         print(f"ansible-test failed: {', '.join(failures)}", file=sys.stderr)
         return 1
