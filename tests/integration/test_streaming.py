@@ -172,8 +172,7 @@ def test_teardown_twice_leaves_nothing(env_name, key, endpoint, aws):
     assert second.changed == 0, second.changed_tasks()
     assert f"video-ingestion-stream-{env_name}" not in aws("kinesis").list_streams()["StreamNames"]
     assert not [u for u in aws("sqs").list_queues().get("QueueUrls", []) if u.endswith(f"-dlq-{env_name}")]
-    # A key cannot be deleted at once: it waits out the 7-day window (the alias stays
-    # on it until then, so a re-deploy can cancel the deletion).
+    # A key cannot be deleted at once: it waits out the 7-day window; its alias is gone.
     metadata = aws("kms").describe_key(KeyId=key["KeyId"])["KeyMetadata"]
     assert metadata["KeyState"] == "PendingDeletion"
-    assert alias_target(aws, env_name) in (None, key["KeyId"])
+    assert alias_target(aws, env_name) is None
