@@ -9,8 +9,9 @@ symlink is not enough). This script therefore:
 
 1. copies the files git knows about (tracked, plus untracked-but-not-ignored,
    so it works before a commit) into
-   tests/output/ansible_test/ansible_collections/streamflix/video_pipeline
-   (kept between runs, synced each time);
+   ~/.cache/streamflix-video_pipeline/ansible-test-<hash of this path>/
+   ansible_collections/streamflix/video_pipeline (outside any git work tree;
+   kept between runs and synced, so ansible-test's own venv in it is reused);
 2. links amazon.aws and community.aws from the venv's site-packages into the
    same ansible_collections tree (ansible-test sets ANSIBLE_COLLECTIONS_PATH to
    that tree only, so they would not be found otherwise);
@@ -30,6 +31,7 @@ taken from that venv.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import re
 import shutil
@@ -45,7 +47,11 @@ PYTHON_VERSION = f"{sys.version_info.major}.{sys.version_info.minor}"
 # Paths never copied into the test tree. .collections holds a self-link
 # (../../..) that would make the copied tree contain itself.
 EXCLUDE_PREFIXES = (".collections/",)
-WORKDIR = REPO / "tests" / "output" / "ansible_test"
+# Outside this git work tree: inside it (even in an ignored directory) ansible-test
+# lists files with git, finds none and skips every test. Kept between runs.
+WORKDIR = (
+    Path.home() / ".cache" / "streamflix-video_pipeline" / f"ansible-test-{hashlib.sha256(bytes(REPO)).hexdigest()[:8]}"
+)
 
 # Sanity tests skipped on purpose. Each needs a reason; keep this list empty
 # unless a test cannot work here at all.
@@ -186,7 +192,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("commands", nargs="+", choices=["sanity", "units"])
     parser.add_argument("--test", action="append", default=[], help="sanity: run only this test (repeatable)")
-    parser.add_argument("--workdir", default=str(WORKDIR), help=f"where the collection copy lives (default {WORKDIR})")
+    parser.add_argument("--workdir", default=str(WORKDIR), help="collection copy (default: %(default)s)")
     parser.add_argument("--fresh", action="store_true", help="delete the copy (and ansible-test's state in it) first")
     parser.add_argument("--local", action="store_true", help="--local instead of --venv (needs the tools installed)")
     argv = sys.argv[1:]
@@ -195,12 +201,15 @@ def main() -> int:
     args = parser.parse_args(argv[: argv.index("--")] if "--" in argv else argv)
 
     install_get_pip_stand_in()
-    # Inside tests/output (ignored by git, the linters and the collection build),
-    # kept between runs; --fresh starts over.
     root = Path(args.workdir).resolve()
     if args.fresh and root.exists():
         shutil.rmtree(root)
     dest = sync_tree(root)
+    inside_git = subprocess.run(
+        ["git", "rev-parse", "--is-inside-work-tree"], cwd=dest, capture_output=True, text=True, check=False
+    )
+    if inside_git.stdout.strip() == "true":
+        raise SystemExit(f"{dest} is inside a git work tree: ansible-test would find no files there; use --workdir")
     env_args = ["--local"] if args.local else ["--venv"]
     common = [*env_args, "--python", PYTHON_VERSION, "--color", "no"]
     failures = []

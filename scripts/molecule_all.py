@@ -126,7 +126,7 @@ def main() -> int:
     for name, rc, total, steps in results:
         detail = ", ".join(f"{step} {secs:.1f}s" for step, secs in steps)
         print(f"{name}: {'ok' if rc == 0 else f'FAILED (rc={rc})'} in {total:.1f}s ({detail})")
-    failed = [name for name, rc, *_ in results if rc != 0]
+    failed = [result[0] for result in results if result[1] != 0]
     if failed:
         print(f"failed scenarios: {', '.join(failed)}", file=sys.stderr)
         return 1
