@@ -1,0 +1,297 @@
+#!/usr/bin/env python3
+"""Benchmark the pipeline's lifecycle on a fresh local emulator.
+
+    benchmarks/bench.py [--env bench] [--phases deploy,noop,check,teardown]
+                        [--roles network,streaming] [--realistic]
+
+Phases, in this order (each one you name):
+  deploy    site.yml on an empty account
+  noop      site.yml again (should change nothing)
+  check     site.yml --check --diff
+  teardown  teardown.yml
+
+For each phase it prints the wall time, the number of tasks (from PLAY RECAP:
+ok + failed + skipped + unreachable; ok already includes changed), how many
+changed, and the number of AWS API calls. The calls are counted by the emulator
+proxy (scripts/emulator_proxy.py) run with --latency-scale 0: it forwards every
+call to moto at once and only counts. Without the proxy the API-call column is
+empty ("n/a").
+
+--realistic repeats the phases on a second fresh emulator whose proxy delays
+resource states like AWS (its default latency scale) and adds columns for that
+run. The result also goes to benchmarks/results/<UTC timestamp>.json.
+
+A benchmark, not a test: it asserts nothing about time. It exits non-zero only
+when a phase fails (and stops after the first failed phase of a run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+RESULTS = REPO / "benchmarks" / "results"
+EMULATOR = REPO / "scripts" / "emulator.py"
+PROXY = REPO / "scripts" / "emulator_proxy.py"
+ALL_ROLES = ["network", "streaming", "database", "secrets", "ecs", "monitoring"]
+PHASES = {
+    "deploy": ("site.yml", []),
+    "noop": ("site.yml", []),
+    "check": ("site.yml", ["--check", "--diff"]),
+    "teardown": ("teardown.yml", []),
+}
+RECAP = re.compile(
+    r"^localhost\s*:\s*ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)\s+"
+    r"failed=(?P<failed>\d+)\s+skipped=(?P<skipped>\d+)\s+rescued=(?P<rescued>\d+)\s+ignored=(?P<ignored>\d+)",
+    re.M,
+)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Emulator:
+    """A private emulator on a free port, state in a temp dir; stops only what it started."""
+
+    def __init__(self, mode: str):
+        self.mode = mode  # plain | counting | realistic
+        self.port = free_port()
+        self.state = Path(tempfile.mkdtemp(prefix="bench-emulator-"))
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+
+    def _run(self, *args: str) -> str:
+        env = dict(os.environ, VIDEO_PIPELINE_EMULATOR_STATE=str(self.state))
+        proc = subprocess.run(
+            [sys.executable, str(EMULATOR), *args, "--port", str(self.port)],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=180,
+        )
+        if proc.returncode != 0:
+            raise SystemExit(f"bench: emulator {' '.join(args)} failed:\n{proc.stdout}{proc.stderr}")
+        return proc.stdout.strip()
+
+    def start(self) -> None:
+        if self.mode == "plain":
+            self._run("start")
+        elif self.mode == "counting":
+            # Zero latency: the proxy only counts (and forwards at once).
+            self._run("start", "--profile", "realistic", "--latency-scale", "0")
+        else:
+            self._run("start", "--profile", "realistic")
+
+    def stop(self) -> None:
+        self._run("stop")
+        shutil.rmtree(self.state, ignore_errors=True)
+
+    def _proxy(self, method: str, path: str) -> dict | None:
+        if self.mode == "plain":
+            return None
+        url = f"{self.endpoint}/_proxy/{path}"  # always http://127.0.0.1:<port>
+        request = urllib.request.Request(url, method=method, data=b"" if method == "POST" else None)  # noqa: S310
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+                return json.loads(response.read())
+        except (urllib.error.URLError, OSError, ValueError):
+            return None
+
+    def reset_counts(self) -> None:
+        self._proxy("POST", "reset-counts")
+
+    def counts(self) -> dict | None:
+        return self._proxy("GET", "counts")
+
+
+def ansible_environ(endpoint: str) -> dict:
+    env = dict(os.environ)
+    env.update(
+        {
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
+            "ANSIBLE_NOCOLOR": "1",
+            "ANSIBLE_FORCE_COLOR": "0",
+            "ANSIBLE_STDOUT_CALLBACK": "default",
+            "ANSIBLE_DEPRECATION_WARNINGS": "0",
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
+        }
+    )
+    env.pop("AWS_PROFILE", None)
+    return env
+
+
+def parse_recap(stdout: str) -> dict:
+    matches = list(RECAP.finditer(stdout))
+    return {k: int(v) for k, v in matches[-1].groupdict().items()} if matches else {}
+
+
+def summarize_counts(counts: dict | None) -> dict:
+    if not counts:
+        return {"api_calls": None, "api_mutating": None, "api_by_service": None}
+    by_service = {
+        service: sum(entry["requests"] for entry in operations.values())
+        for service, operations in sorted(counts.get("services", {}).items())
+    }
+    totals = counts.get("totals", {})
+    return {
+        "api_calls": totals.get("requests"),
+        "api_mutating": totals.get("mutating"),
+        "api_by_service": by_service,
+    }
+
+
+def run_phase(emulator: Emulator, phase: str, env_name: str, roles: list[str] | None, log_dir: Path) -> dict:
+    playbook, flags = PHASES[phase]
+    argv = [str(Path(sys.executable).parent / "ansible-playbook"), playbook, "-e", f"env={env_name}", *flags]
+    if roles is not None:
+        argv += ["-e", json.dumps({"video_pipeline_roles": roles})]
+    emulator.reset_counts()
+    started = time.monotonic()
+    proc = subprocess.run(
+        argv, cwd=REPO, env=ansible_environ(emulator.endpoint), capture_output=True, text=True, check=False
+    )
+    seconds = time.monotonic() - started
+    log = log_dir / f"{emulator.mode}-{phase}.log"
+    log.write_text(f"$ {' '.join(argv)}\n{proc.stdout}\n--- stderr ---\n{proc.stderr}")
+    recap = parse_recap(proc.stdout)
+    tasks = sum(recap.get(k, 0) for k in ("ok", "failed", "skipped", "unreachable")) if recap else None
+    return {
+        "phase": phase,
+        "rc": proc.returncode,
+        "seconds": round(seconds, 1),
+        "tasks": tasks,
+        "changed": recap.get("changed"),
+        "failed": recap.get("failed"),
+        **summarize_counts(emulator.counts()),
+        "log": str(log),
+    }
+
+
+def run_all(mode: str, phases: list[str], env_name: str, roles: list[str] | None, log_dir: Path) -> list[dict]:
+    emulator = Emulator(mode)
+    emulator.start()
+    results = []
+    try:
+        for phase in phases:
+            print(f"bench: {mode} emulator, {phase} ...", file=sys.stderr, flush=True)
+            result = run_phase(emulator, phase, env_name, roles, log_dir)
+            results.append(result)
+            if result["rc"] != 0:
+                print(f"bench: {phase} failed (rc={result['rc']}), see {result['log']}", file=sys.stderr)
+                break
+    finally:
+        emulator.stop()
+    return results
+
+
+def default_roles() -> tuple[list[str] | None, str]:
+    """All six roles when they all exist; else the ones that do (with a note)."""
+    present = [r for r in ALL_ROLES if (REPO / "roles" / r / "tasks" / "main.yml").is_file()]
+    if present == ALL_ROLES:
+        return None, "all roles"
+    return present, f"only the roles that exist yet: {', '.join(present)}"
+
+
+def fmt(value, suffix: str = "") -> str:
+    return "n/a" if value is None else f"{value}{suffix}"
+
+
+def table(rows: list[dict], realistic: list[dict] | None) -> str:
+    header = ["phase", "rc", "wall s", "tasks", "changed", "API calls", "mutating"]
+    if realistic is not None:
+        header += ["realistic s", "realistic calls"]
+    by_phase = {r["phase"]: r for r in realistic or []}
+    lines = []
+    for row in rows:
+        cells = [row["phase"], str(row["rc"]), f"{row['seconds']:.1f}", fmt(row["tasks"]), fmt(row["changed"])]
+        cells += [fmt(row["api_calls"]), fmt(row["api_mutating"])]
+        if realistic is not None:
+            other = by_phase.get(row["phase"])
+            cells += [f"{other['seconds']:.1f}" if other else "-", fmt(other["api_calls"]) if other else "-"]
+        lines.append(cells)
+    widths = [max(len(h), *(len(c[i]) for c in lines)) for i, h in enumerate(header)]
+    out = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
+    out.append("  ".join("-" * w for w in widths))
+    out += ["  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) for cells in lines]
+    return "\n".join(out)
+
+
+def git_commit() -> str | None:
+    proc = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=False)
+    return proc.stdout.strip() or None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--env", default="bench", help="environment name (default: bench)")
+    parser.add_argument("--phases", default="deploy,noop,check,teardown", help="comma list of " + ",".join(PHASES))
+    parser.add_argument("--roles", help="comma list of roles (default: all six, or those that exist yet)")
+    parser.add_argument("--realistic", action="store_true", help="repeat on an emulator with AWS-like latency")
+    args = parser.parse_args(argv)
+
+    phases = [p.strip() for p in args.phases.split(",") if p.strip()]
+    unknown = [p for p in phases if p not in PHASES]
+    if unknown or not phases:
+        parser.error(f"--phases: unknown {unknown}; choose from {', '.join(PHASES)}")
+    if args.roles:
+        roles = [r.strip() for r in args.roles.split(",") if r.strip()]
+        if [r for r in roles if r not in ALL_ROLES]:
+            parser.error(f"--roles: choose from {', '.join(ALL_ROLES)}")
+        roles_note = ", ".join(roles)
+    else:
+        roles, roles_note = default_roles()
+
+    proxy = PROXY.is_file()
+    if args.realistic and not proxy:
+        parser.error("--realistic needs scripts/emulator_proxy.py")
+    mode = "counting" if proxy else "plain"
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    log_dir = RESULTS / f"{stamp}-logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+
+    print(f"bench: env {args.env}, {roles_note}; phases {', '.join(phases)}", file=sys.stderr)
+    if not proxy:
+        print("bench: scripts/emulator_proxy.py not found: API calls are not counted", file=sys.stderr)
+    rows = run_all(mode, phases, args.env, roles, log_dir)
+    realistic = run_all("realistic", phases, args.env, roles, log_dir) if args.realistic else None
+
+    print(table(rows, realistic))
+    result = {
+        "timestamp": stamp,
+        "commit": git_commit(),
+        "env": args.env,
+        "roles": roles or ALL_ROLES,
+        "emulator": "proxy, latency scale 0 (counting only)" if proxy else "moto server (calls not counted)",
+        "phases": rows,
+        "realistic": realistic,
+    }
+    out = RESULTS / f"{stamp}.json"
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"\nresults: {out.relative_to(REPO)} (playbook logs in {log_dir.relative_to(REPO)}/)")
+    failed = [r for r in rows + (realistic or []) if r["rc"] != 0]
+    expected = len(phases) * (2 if args.realistic else 1)
+    return 1 if failed or len(rows) + len(realistic or []) != expected else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
