@@ -97,6 +97,13 @@ def spec_names(env):
         "ecs_service": "video-processing-service-{0}".format(env),
         "task_family": "video-processing-{0}".format(env),
         "log_groups": ["/ecs/video-processing-{0}".format(env), "/vpc/video-processing-{0}".format(env)],
+        # Log groups AWS creates on the pipeline's behalf (untagged, and not
+        # removed with the cluster): Aurora's postgresql log export and ECS
+        # Container Insights. Prefixes end in "/", so look-alike envs never match.
+        "aws_log_group_prefixes": [
+            "/aws/rds/cluster/video-metadata-cluster-{0}/".format(env),
+            "/aws/ecs/containerinsights/video-processing-cluster-{0}/".format(env),
+        ],
         "alarm_prefix": "video-processing-",
         "alarm_suffix": "-{0}".format(env),
         "dashboard": "video-processing-{0}".format(env),
@@ -522,6 +529,12 @@ class Collector:
                 if group["logGroupName"] == name:
                     arn = group.get("arn") or self.arn("logs", "log-group:" + name)
                     self.inventory.add(make_item(arn, name=name))
+        prefixes = self.names["aws_log_group_prefixes"]
+        self.inventory.checked("logs:log-group", lambda rid: any(rid.startswith(p) for p in prefixes))
+        for prefix in prefixes:
+            for group in _paginate(logs, "describe_log_groups", logGroupNamePrefix=prefix).get("logGroups", []):
+                name = group["logGroupName"]
+                self.inventory.add(make_item(group.get("arn") or self.arn("logs", "log-group:" + name), name=name))
 
     # --- CloudWatch alarms and dashboard -------------------------------------------
     def lookup_cloudwatch(self):

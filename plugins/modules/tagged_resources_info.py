@@ -28,6 +28,9 @@ description:
     subnet group, the two secrets, the four IAM roles, ECS cluster, service and task
     definition family, the two log groups, alarms named C(video-processing-*-<env>), the
     dashboard).
+  - It also lists the log groups that AWS creates for the pipeline without tags and does
+    not delete with their owner, Aurora's C(/aws/rds/cluster/<cluster>/postgresql) log
+    export and ECS Container Insights' C(/aws/ecs/containerinsights/<cluster>/*).
   - Used by the teardown playbook to prove that nothing is left, and by the deploy
     playbook to summarize what exists. Read-only; it runs unchanged in check mode.
 author:

@@ -379,6 +379,27 @@ def test_cluster_details_and_members_are_looked_up():
     ]
 
 
+def test_log_groups_aws_creates_for_the_cluster_are_leftovers_too():
+    clients = empty_account()
+    names = {
+        "/ecs/video-processing-pr": ["/ecs/video-processing-pr", "/ecs/video-processing-pr-2"],
+        "/aws/rds/cluster/video-metadata-cluster-pr/": ["/aws/rds/cluster/video-metadata-cluster-pr/postgresql"],
+    }
+    clients["logs"].pages["describe_log_groups"] = lambda logGroupNamePrefix: {
+        "logGroups": [
+            {"logGroupName": n, "arn": f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:{n}:*"}
+            for n in names.get(logGroupNamePrefix, [])
+        ]
+    }
+    result = collect(clients)
+    assert [r["name"] for r in result["resources"]] == [
+        "/aws/rds/cluster/video-metadata-cluster-pr/postgresql",
+        "/ecs/video-processing-pr",
+    ]
+    prefixes = [kw["logGroupNamePrefix"] for op, kw in clients["logs"].calls]
+    assert "/aws/ecs/containerinsights/video-processing-cluster-pr/" in prefixes
+
+
 def test_unexpected_errors_are_not_swallowed():
     clients = empty_account()
     clients["sqs"].answers["get_queue_url"] = error("AccessDenied")
