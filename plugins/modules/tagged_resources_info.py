@@ -34,7 +34,7 @@ description:
   - Used by the teardown playbook to prove that nothing is left, and by the deploy
     playbook to summarize what exists. Read-only; it runs unchanged in check mode.
 author:
-  - Streamflix platform team
+  - StreamFlix Platform Engineering (@streamflix)
 options:
   environment:
     description:
