@@ -1,0 +1,186 @@
+"""The secrets role against the emulator: contents, KMS, resource policies, no leaks, idempotency, teardown."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.integration.helpers import assert_no_change, deploy, new_env, run_playbook, teardown
+
+ROLES = ["network", "streaming", "database", "secrets"]
+ADMIN = "arn:aws:iam::123456789012:role/platform-admin"
+
+
+def secret_names(env_name):
+    return f"video-processing-db-credentials-{env_name}", f"video-processing-api-keys-{env_name}"
+
+
+@pytest.fixture(scope="module")
+def deployed(endpoint):
+    """One env with its whole prerequisite chain, deployed at -vvv (the leak test reads that output)."""
+    name = new_env("sec")
+    run = deploy(endpoint, name, roles=ROLES, verbosity=3)
+    yield name, run
+    run_playbook(endpoint, "teardown.yml", name, roles=ROLES)
+
+
+@pytest.fixture(scope="module")
+def env_name(deployed):
+    return deployed[0]
+
+
+@pytest.fixture(scope="module")
+def cluster(env_name, aws):
+    return aws("rds").describe_db_clusters(DBClusterIdentifier=f"video-metadata-cluster-{env_name}")["DBClusters"][0]
+
+
+@pytest.fixture(scope="module")
+def key_arn(env_name, aws):
+    return aws("kms").describe_key(KeyId=f"alias/video-processing-{env_name}")["KeyMetadata"]["Arn"]
+
+
+def value_of(aws, secret_id) -> str:
+    return aws("secretsmanager").get_secret_value(SecretId=secret_id)["SecretString"]
+
+
+def assert_tags_and_key(aws, secret_id, env_name, key_arn):
+    described = aws("secretsmanager").describe_secret(SecretId=secret_id)
+    assert described["KmsKeyId"] in (key_arn, key_arn.split("/")[-1])
+    tags = {t["Key"]: t["Value"] for t in described["Tags"]}
+    assert tags == {
+        "Project": "video-processing",
+        "Environment": env_name,
+        "ManagedBy": "ansible",
+        "Component": "secrets",
+    }
+
+
+def test_db_connection_secret(env_name, cluster, key_arn, aws):
+    db_secret, _ = secret_names(env_name)
+    text = value_of(aws, db_secret)
+    connection = json.loads(text)
+    assert connection == {
+        "username": cluster["MasterUsername"],
+        "engine": "aurora-postgresql",
+        "host": cluster["Endpoint"],
+        "reader_host": cluster["ReaderEndpoint"],
+        "port": 5432,
+        "dbname": "videometadata",
+        "dbClusterIdentifier": f"video-metadata-cluster-{env_name}",
+        "master_secret_arn": cluster["MasterUserSecret"]["SecretArn"],
+    }
+    master_password = json.loads(value_of(aws, cluster["MasterUserSecret"]["SecretArn"]))["password"]
+    assert master_password not in text
+    assert "password" not in text.lower()
+    assert_tags_and_key(aws, db_secret, env_name, key_arn)
+
+
+def test_api_key_secret(env_name, key_arn, aws):
+    _, api_secret = secret_names(env_name)
+    api_key = json.loads(value_of(aws, api_secret))["api_key"]
+    assert len(api_key) == 48 and api_key.isalnum()
+    assert_tags_and_key(aws, api_secret, env_name, key_arn)
+
+
+def allowed_principals(aws, secret_id) -> list[str]:
+    policy = json.loads(aws("secretsmanager").get_resource_policy(SecretId=secret_id)["ResourcePolicy"])
+    (statement,) = policy["Statement"]
+    assert statement["Effect"] == "Deny"
+    assert statement["Principal"] in ("*", {"AWS": "*"})
+    assert statement["Action"] == "secretsmanager:*"
+    assert statement["Resource"] == "*"
+    assert list(statement["Condition"]) == ["StringNotLike"]
+    return statement["Condition"]["StringNotLike"]["aws:PrincipalArn"]
+
+
+def test_resource_policies_deny_everyone_else(env_name, aws):
+    account = aws("sts").get_caller_identity()["Account"]
+    caller = aws("sts").get_caller_identity()["Arn"]
+    expected = [
+        f"arn:aws:iam::{account}:role/video-processing-exec-role-{env_name}",
+        f"arn:aws:iam::{account}:role/video-processing-task-role-{env_name}",
+        caller,
+    ]
+    for secret_id in secret_names(env_name):
+        principals = allowed_principals(aws, secret_id)
+        assert principals == expected
+        assert not any(p.endswith(":root") or p == "*" for p in principals)
+
+
+def test_verbose_deploy_printed_no_secret(deployed, cluster, aws):
+    env_name, run = deployed
+    assert "-vvv" in run.argv
+    api_key = json.loads(value_of(aws, secret_names(env_name)[1]))["api_key"]
+    master_password = json.loads(value_of(aws, cluster["MasterUserSecret"]["SecretArn"]))["password"]
+    output = run.stdout + run.stderr
+    assert len(output) > 10000, "expected the verbose output of a whole deploy"
+    assert api_key not in output
+    assert master_password not in output
+
+
+def test_second_run_changes_nothing_and_keeps_the_api_key(env_name, endpoint, aws):
+    api_secret = secret_names(env_name)[1]
+    before = value_of(aws, api_secret)
+    assert_no_change(run_playbook(endpoint, "site.yml", env_name, roles=ROLES))
+    assert value_of(aws, api_secret) == before
+
+
+def test_check_diff_on_converged_env_changes_nothing(env_name, endpoint):
+    assert_no_change(run_playbook(endpoint, "site.yml", env_name, roles=ROLES, check=True, diff=True))
+
+
+def test_admin_arns_change_only_the_policies(env_name, endpoint, aws):
+    db_secret, api_secret = secret_names(env_name)
+    api_before, db_before = value_of(aws, api_secret), value_of(aws, db_secret)
+    run = run_playbook(endpoint, "site.yml", env_name, roles=["secrets"], extra_vars={"secrets_admin_arns": [ADMIN]})
+    assert run.rc == 0 and run.failed == 0, run.explain()
+    changed = run.changed_tasks()
+    assert changed and all("Resource policies" in task for task in changed), changed
+    assert len(changed) == 2
+    for secret_id in (db_secret, api_secret):
+        assert allowed_principals(aws, secret_id)[-1] == ADMIN
+    assert (value_of(aws, api_secret), value_of(aws, db_secret)) == (api_before, db_before)
+    # and the same admin list again is no change
+    again = run_playbook(endpoint, "site.yml", env_name, roles=["secrets"], extra_vars={"secrets_admin_arns": [ADMIN]})
+    assert_no_change(again)
+
+
+def test_bad_admin_arn_is_refused(endpoint):
+    run = run_playbook(
+        endpoint,
+        "site.yml",
+        new_env("bad"),
+        roles=["secrets"],
+        extra_vars={"secrets_admin_arns": ["arn:aws:iam::123456789012:root"]},
+    )
+    assert run.rc != 0
+    assert "secrets_admin_arns must be a list of IAM role or user ARNs" in run.stdout, run.explain()
+
+
+def test_missing_prerequisites_are_named(endpoint):
+    run = run_playbook(endpoint, "site.yml", new_env("nodb"), roles=["secrets"])
+    assert run.rc != 0
+    assert "run the database role first" in run.stdout, run.explain()
+    assert "run the streaming role first" in run.stdout
+
+
+def test_check_mode_on_empty_env_skips_and_creates_nothing(endpoint, aws):
+    name = new_env("chk")
+    run = run_playbook(endpoint, "site.yml", name, roles=["secrets"], check=True, diff=True)
+    assert run.rc == 0 and run.failed == 0, run.explain()
+    for secret_id in secret_names(name):
+        with pytest.raises(ClientError):
+            aws("secretsmanager").describe_secret(SecretId=secret_id)
+
+
+def test_teardown_twice_leaves_nothing(env_name, endpoint, aws):
+    first = teardown(endpoint, env_name, roles=["secrets"])
+    assert len(first.changed_tasks()) == 2, first.changed_tasks()
+    second = teardown(endpoint, env_name, roles=["secrets"])
+    assert second.changed == 0, second.changed_tasks()
+    for secret_id in secret_names(env_name):
+        with pytest.raises(ClientError) as gone:
+            aws("secretsmanager").describe_secret(SecretId=secret_id)
+        assert gone.value.response["Error"]["Code"] == "ResourceNotFoundException"
