@@ -25,7 +25,7 @@ description:
     creating a new one, and a sweep for the env still finds the alias.
   - The key is named by its key ID in every call (AWS accepts the ARN too; the local
     emulator does not).
-  - Idempotent: a missing alias means the key is retired already (changed=false).
+  - Idempotent. A missing alias means the key is retired already (changed=false).
     If an earlier run scheduled the deletion but died before the alias was deleted,
     only the alias is deleted.
 author:

@@ -25,8 +25,8 @@ description:
     Secrets Manager returns the policy re-formatted, so it would put the policy again
     on every run. Give that module back the RV(policy_text) this one returns and it
     sees no difference (see the example).
-  - A secret that does not exist yet is skipped (changed=false,
-    RV(secret_exists)=false): create it with its first policy.
+  - A secret that does not exist yet, or is scheduled for deletion, is skipped
+    (changed=false, RV(secret_exists)=false); create (or restore) it with its policy.
 author:
   - StreamFlix Platform Engineering
 options:
@@ -116,6 +116,9 @@ def read_policy(client, module, secret_id):
     try:
         response = client.get_resource_policy(SecretId=secret_id, aws_retry=True)
     except is_boto3_error_code("ResourceNotFoundException"):
+        return None
+    except is_boto3_error_code("InvalidRequestException"):
+        # scheduled for deletion: secretsmanager_secret restores it and puts the policy
         return None
     except AWS_ERRORS as e:  # pylint: disable=duplicate-except
         module.fail_json_aws(e, msg="Could not read the resource policy of {0}".format(secret_id))

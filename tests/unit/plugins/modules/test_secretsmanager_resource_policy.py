@@ -126,3 +126,13 @@ def test_api_errors_fail():
     )
     with pytest.raises(Failed):
         mod.ensure(client, fake_module(), SECRET_NAME, POLICY, "present", True)
+
+
+def test_secret_scheduled_for_deletion_is_skipped():
+    client = client_with("")
+    client.get_resource_policy.side_effect = ClientError(
+        {"Error": {"Code": "InvalidRequestException", "Message": "marked for deletion"}}, "GetResourcePolicy"
+    )
+    result = mod.ensure(client, fake_module(), SECRET_NAME, POLICY, "present", True)
+    assert result["changed"] is False and result["secret_exists"] is False
+    client.put_resource_policy.assert_not_called()
