@@ -222,6 +222,23 @@ def test_threshold_change_is_applied(env_name, endpoint, aws):
     assert alarms_of(aws, env_name)[f"video-processing-aurora-acu-utilization-{env_name}"]["Threshold"] == ACU_PERCENT
 
 
+@pytest.mark.parametrize(
+    ("extra_vars", "message"),
+    [
+        ({"monitoring_alarm_email": "oncall-at-example"}, "monitoring_alarm_email=oncall-at-example is not an e-mail"),
+        ({"monitoring_alarm_iterator_age_ms": -5}, "monitoring_alarm_iterator_age_ms must be a positive number"),
+        ({"monitoring_flow_log_retention_days": 8}, "monitoring_flow_log_retention_days=8"),
+    ],
+)
+def test_bad_input_is_refused_before_any_aws_call(endpoint, aws, extra_vars, message):
+    name = new_env("bad")
+    run = run_playbook(endpoint, "site.yml", name, roles=["monitoring"], extra_vars=extra_vars)
+    assert run.rc != 0
+    assert message in " ".join(run.stdout.split()), run.explain()
+    assert "Call sts get-caller-identity" not in run.stdout  # stopped in preflight, before the first AWS call
+    assert topic_arn(aws, name) is None
+
+
 def test_monitoring_alone_on_empty_env(endpoint, aws):
     """Check mode skips what needs missing prerequisites; a real run names the roles to run first."""
     name = new_env("mo")
