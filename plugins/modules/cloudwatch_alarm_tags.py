@@ -2,7 +2,7 @@
 # -*- coding: utf-8 -*-
 
 # Copyright: StreamFlix Platform Engineering
-# Apache License 2.0 (see galaxy.yml)
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import absolute_import, division, print_function
 
@@ -24,7 +24,7 @@ description:
     after it so that alarms carry the same tags as every other resource (and
     are found by tag-based inventories and teardown sweeps).
 author:
-  - StreamFlix Platform Engineering
+  - StreamFlix Platform Engineering (@streamflix)
 options:
   alarm_names:
     description: Names of the alarms to tag (at most 100).

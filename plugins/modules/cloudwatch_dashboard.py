@@ -2,7 +2,7 @@
 # -*- coding: utf-8 -*-
 
 # Copyright: StreamFlix Platform Engineering
-# Apache License 2.0 (see galaxy.yml)
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import absolute_import, division, print_function
 
@@ -25,7 +25,7 @@ description:
   - Validation messages returned by C(PutDashboard) are reported as a failure,
     so a dashboard with broken widgets is never silently accepted.
 author:
-  - StreamFlix Platform Engineering
+  - StreamFlix Platform Engineering (@streamflix)
 options:
   dashboard_name:
     description:

@@ -2,7 +2,7 @@
 # -*- coding: utf-8 -*-
 
 # Copyright: StreamFlix Platform Engineering
-# Apache License 2.0 (see galaxy.yml)
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import absolute_import, division, print_function
 
@@ -23,7 +23,7 @@ description:
   - The attribute is compared as a string with the current one;
     C(SetTopicAttributes) is called only when they differ.
 author:
-  - StreamFlix Platform Engineering
+  - StreamFlix Platform Engineering (@streamflix)
 options:
   topic_arn:
     description: ARN of the topic (as returned by C(community.aws.sns_topic) in C(sns_arn)).

@@ -51,7 +51,7 @@ def run_module(endpoint, check=False, diff=False, **args):
     assert match, f"no module result in output:\n{proc.stdout}\n{proc.stderr}"
     status = match.group("status")
     # With --diff the minimal callback prints the diff after the JSON result.
-    result, _ = json.JSONDecoder().raw_decode(match.group("json"))
+    result, _end = json.JSONDecoder().raw_decode(match.group("json"))
     assert status in ("CHANGED", "SUCCESS"), f"{status}: {proc.stdout}\n{proc.stderr}"
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return status == "CHANGED", result, proc.stdout
@@ -73,12 +73,12 @@ def exists(aws, name):
 
 def test_lifecycle(endpoint, aws, name):
     # check mode on a missing dashboard: reports the creation, writes nothing
-    changed, result, _ = run_module(endpoint, check=True, dashboard_name=name, dashboard_body=BODY)
+    changed, result, output = run_module(endpoint, check=True, dashboard_name=name, dashboard_body=BODY)
     assert changed
     assert not exists(aws, name)
 
     # create (body given as a JSON string)
-    changed, result, _ = run_module(endpoint, dashboard_name=name, dashboard_body=json.dumps(BODY))
+    changed, result, output = run_module(endpoint, dashboard_name=name, dashboard_body=json.dumps(BODY))
     assert changed
     assert result["dashboard_name"] == name
     assert result["dashboard_arn"].endswith(f":dashboard/{name}")
@@ -87,34 +87,34 @@ def test_lifecycle(endpoint, aws, name):
 
     # same body again, as a dict and with another key order: no change
     reordered = {"widgets": [dict(reversed(list(BODY["widgets"][0].items())))]}
-    changed, result, _ = run_module(endpoint, dashboard_name=name, dashboard_body=reordered)
+    changed, result, output = run_module(endpoint, dashboard_name=name, dashboard_body=reordered)
     assert not changed
     assert result["dashboard_arn"].endswith(f":dashboard/{name}")
 
     # a real change, first in check mode with a diff (not written), then for real
     wanted = json.loads(json.dumps(BODY))
     wanted["widgets"][0]["properties"]["stat"] = "Average"
-    changed, _, output = run_module(endpoint, check=True, diff=True, dashboard_name=name, dashboard_body=wanted)
+    changed, result, output = run_module(endpoint, check=True, diff=True, dashboard_name=name, dashboard_body=wanted)
     assert changed
     assert re.search(r'^-\s+"stat": "Sum",?$', output, re.M), output
     assert re.search(r'^\+\s+"stat": "Average",?$', output, re.M), output
     assert current_body(aws, name) == BODY
 
-    changed, result, _ = run_module(endpoint, dashboard_name=name, dashboard_body=wanted)
+    changed, result, output = run_module(endpoint, dashboard_name=name, dashboard_body=wanted)
     assert changed
     assert current_body(aws, name) == wanted
-    changed, _, _ = run_module(endpoint, check=True, diff=True, dashboard_name=name, dashboard_body=wanted)
+    changed, result, output = run_module(endpoint, check=True, diff=True, dashboard_name=name, dashboard_body=wanted)
     assert not changed
 
     # delete: check mode keeps it, then it goes, then a second delete changes nothing
-    changed, _, _ = run_module(endpoint, check=True, dashboard_name=name, state="absent")
+    changed, result, output = run_module(endpoint, check=True, dashboard_name=name, state="absent")
     assert changed
     assert exists(aws, name)
-    changed, result, _ = run_module(endpoint, dashboard_name=name, state="absent")
+    changed, result, output = run_module(endpoint, dashboard_name=name, state="absent")
     assert changed
     assert result["dashboard_arn"] == ""
     assert not exists(aws, name)
-    changed, _, _ = run_module(endpoint, dashboard_name=name, state="absent")
+    changed, result, output = run_module(endpoint, dashboard_name=name, state="absent")
     assert not changed
 
 
@@ -122,7 +122,9 @@ def test_invalid_body_fails_without_writing(endpoint, aws, name):
     args = {"dashboard_name": name, "dashboard_body": "{not json", "endpoint_url": endpoint, "region": "us-east-1"}
     argv = [str(VENV_BIN / "ansible"), "localhost", "-m", "streamflix.video_pipeline.cloudwatch_dashboard"]
     argv += ["-a", json.dumps(args)]
-    proc = subprocess.run(argv, cwd=REPO, env=ansible_env(endpoint), capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        argv, cwd=REPO, env=ansible_env(endpoint), capture_output=True, text=True, timeout=300, check=False
+    )
     assert proc.returncode != 0
     assert "not valid JSON" in proc.stdout
     assert not exists(aws, name)

@@ -32,12 +32,46 @@ def assert_standard_tags(tags: dict, env_name: str):
     assert tags["Component"] == "monitoring"
 
 
+CHECK_RUNS = {}
+
+
 @pytest.fixture(scope="module")
-def env_name(endpoint):
+def env_name(endpoint, aws):
+    """network + streaming, then monitoring in check mode (kept for a test), then monitoring for real."""
     name = new_env("mon")
-    deploy(endpoint, name, roles=ROLES, extra_vars={"monitoring_alarm_email": EMAIL})
+    deploy(endpoint, name, roles=["network", "streaming"])
+    CHECK_RUNS[name] = run_playbook(
+        endpoint,
+        "site.yml",
+        name,
+        roles=["monitoring"],
+        extra_vars={"monitoring_alarm_email": EMAIL},
+        check=True,
+        diff=True,
+    )
+    CHECK_RUNS[name].left_behind = [topic_arn(aws, name), *alarms_of(aws, name)]
+    deploy(endpoint, name, roles=["monitoring"], extra_vars={"monitoring_alarm_email": EMAIL})
     yield name
     run_playbook(endpoint, "teardown.yml", name, roles=ROLES)
+
+
+def test_check_mode_before_the_first_deploy_reports_and_creates_nothing(env_name):
+    """Recorded before the real deploy: every resource would be created, nothing failed, nothing was made."""
+    run = CHECK_RUNS[env_name]
+    assert run.rc == 0 and run.failed == 0, run.explain()
+    changed = run.changed_tasks()
+    for task in (
+        "alarm topic would be created",
+        "Encrypt the alarm topic",
+        "Alarms",
+        "Tag the alarms",
+        "Dashboard",
+        "Flow log group",
+        "Flow-log delivery role",
+    ):
+        assert any(task in name for name in changed), f"{task!r} not reported as a change: {changed}"
+    assert len([n for n in changed if n.endswith("Alarms")]) == 6
+    assert run.left_behind == [None], run.left_behind
 
 
 @pytest.fixture(scope="module")

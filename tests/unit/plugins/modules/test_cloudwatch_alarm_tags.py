@@ -18,8 +18,15 @@ class Failed(Exception):
 def fake_module(check_mode=False):
     module = MagicMock()
     module.check_mode = check_mode
-    module.fail_json.side_effect = lambda **kw: (_ for _ in ()).throw(Failed(kw))
-    module.fail_json_aws.side_effect = lambda e, **kw: (_ for _ in ()).throw(Failed(kw))
+
+    def fail(**kwargs):
+        raise Failed(kwargs)
+
+    def fail_aws(exception, **kwargs):
+        raise Failed(dict(kwargs, exception=exception))
+
+    module.fail_json.side_effect = fail
+    module.fail_json_aws.side_effect = fail_aws
     return module
 
 
