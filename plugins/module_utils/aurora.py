@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
-# Copyright (c) 2026 StreamFlix Platform Engineering
-# Apache License 2.0 (see LICENSE)
+# Copyright: StreamFlix Platform Engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 """Aurora helpers shared by the collection's RDS modules.
 
@@ -10,12 +10,17 @@ without AWS. The limits are AWS's documented Serverless v2 limits; the local
 emulator does not enforce them (it accepts MaxCapacity 300), so we do.
 """
 
-import contextlib
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
 import re
 import time
 
-with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
+try:  # noqa: SIM105 - the Ansible idiom; AnsibleAWSModule reports a missing botocore
     import botocore
+except ImportError:
+    pass
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 

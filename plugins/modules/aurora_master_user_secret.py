@@ -1,7 +1,16 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
-# Copyright (c) 2026 StreamFlix Platform Engineering
-# Apache License 2.0 (see LICENSE)
+
+# Copyright: StreamFlix Platform Engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+# Ansible's module layout puts DOCUMENTATION/EXAMPLES/RETURN before the imports
+# and guards the botocore import (AnsibleAWSModule reports it missing).
+# ruff: noqa: E402, SIM105
 
 DOCUMENTATION = r"""
 ---
@@ -17,7 +26,7 @@ description:
     key (AWS cannot re-encrypt an existing managed secret).
   - Supports check mode and diff mode.
 author:
-  - StreamFlix Platform Engineering
+  - StreamFlix Platform Engineering (@streamflix)
 options:
   cluster_identifier:
     description: Identifier of the existing Aurora DB cluster.
@@ -75,20 +84,19 @@ master_user_secret:
       sample: arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab
 """
 
-# Imports follow the documentation blocks, as in every Ansible module.
-import contextlib  # noqa: E402
+try:
+    import botocore
+except ImportError:
+    pass  # AnsibleAWSModule reports it
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule  # noqa: E402
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry  # noqa: E402
-from ansible_collections.streamflix.video_pipeline.plugins.module_utils.aurora import (  # noqa: E402
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.streamflix.video_pipeline.plugins.module_utils.aurora import (
     describe_cluster,
     master_secret_plan,
     master_secret_result,
     wait_for_available,
 )
-
-with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
-    import botocore
 
 WAIT_DELAY = 10
 

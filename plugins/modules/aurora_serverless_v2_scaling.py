@@ -1,7 +1,16 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
-# Copyright (c) 2026 StreamFlix Platform Engineering
-# Apache License 2.0 (see LICENSE)
+
+# Copyright: StreamFlix Platform Engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+# Ansible's module layout puts DOCUMENTATION/EXAMPLES/RETURN before the imports
+# and guards the botocore import (AnsibleAWSModule reports it missing).
+# ruff: noqa: E402, SIM105
 
 DOCUMENTATION = r"""
 ---
@@ -19,7 +28,7 @@ description:
   - Every value is checked against the AWS limits before any AWS call (some emulators accept values AWS refuses).
   - Supports check mode and diff mode.
 author:
-  - StreamFlix Platform Engineering
+  - StreamFlix Platform Engineering (@streamflix)
 options:
   cluster_identifier:
     description:
@@ -126,12 +135,14 @@ changes:
   sample: {"max_capacity": {"before": 4.0, "after": 8.0}}
 """
 
-# Imports follow the documentation blocks, as in every Ansible module.
-import contextlib  # noqa: E402
+try:
+    import botocore
+except ImportError:
+    pass  # AnsibleAWSModule reports it
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule  # noqa: E402
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry  # noqa: E402
-from ansible_collections.streamflix.video_pipeline.plugins.module_utils.aurora import (  # noqa: E402
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.streamflix.video_pipeline.plugins.module_utils.aurora import (
     build_modify_request,
     compute_changes,
     current_scaling,
@@ -141,9 +152,6 @@ from ansible_collections.streamflix.video_pipeline.plugins.module_utils.aurora i
     wait_for_available,
     wanted_scaling,
 )
-
-with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
-    import botocore
 
 # Seconds between two describe calls while waiting.
 WAIT_DELAY = 10
