@@ -2,7 +2,7 @@
 # -*- coding: utf-8 -*-
 
 # Copyright: StreamFlix Platform Engineering
-# Apache License 2.0 (see galaxy.yml)
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import absolute_import, division, print_function
 
@@ -20,7 +20,7 @@ version_added: 1.0.0
 description:
   - Finds the key behind O(alias), schedules it for deletion after O(pending_window)
     days (unless it is already pending deletion) and deletes the alias.
-  - C(amazon.aws.kms_key) with O(state=absent) schedules the deletion but keeps the
+  - C(amazon.aws.kms_key) with C(state=absent) schedules the deletion but keeps the
     alias, so a later deploy would find (and revive) the retired key instead of
     creating a new one, and a sweep for the env still finds the alias.
   - The key is named by its key ID in every call (AWS accepts the ARN too; the local
@@ -29,7 +29,7 @@ description:
     If an earlier run scheduled the deletion but died before the alias was deleted,
     only the alias is deleted.
 author:
-  - StreamFlix Platform Engineering
+  - StreamFlix Platform Engineering (@streamflix)
 options:
   alias:
     description: The key's alias, with or without the C(alias/) prefix.

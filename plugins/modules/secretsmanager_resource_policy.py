@@ -2,7 +2,7 @@
 # -*- coding: utf-8 -*-
 
 # Copyright: StreamFlix Platform Engineering
-# Apache License 2.0 (see galaxy.yml)
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import absolute_import, division, print_function
 
@@ -28,7 +28,7 @@ description:
   - A secret that does not exist yet, or is scheduled for deletion, is skipped
     (changed=false, RV(secret_exists)=false); create (or restore) it with its policy.
 author:
-  - StreamFlix Platform Engineering
+  - StreamFlix Platform Engineering (@streamflix)
 options:
   secret_id:
     description: Name or ARN of the secret.

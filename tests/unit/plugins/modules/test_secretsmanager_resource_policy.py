@@ -38,11 +38,15 @@ class Failed(Exception):
     pass
 
 
+def fail(*args, **kwargs):
+    raise Failed(kwargs)
+
+
 def fake_module(check_mode=False):
     module = MagicMock()
     module.check_mode = check_mode
-    module.fail_json.side_effect = lambda **kw: (_ for _ in ()).throw(Failed(kw))
-    module.fail_json_aws.side_effect = lambda e, **kw: (_ for _ in ()).throw(Failed(kw))
+    module.fail_json.side_effect = fail
+    module.fail_json_aws.side_effect = fail
     return module
 
 
