@@ -163,8 +163,11 @@ def summarize_counts(counts: dict | None) -> dict:
 def run_phase(emulator: Emulator, phase: str, env_name: str, roles: list[str] | None, log_dir: Path) -> dict:
     playbook, flags = PHASES[phase]
     argv = [str(Path(sys.executable).parent / "ansible-playbook"), playbook, "-e", f"env={env_name}", *flags]
+    # The run summary (outputs/<env>.json) goes beside the logs, not over a real env's.
+    extra = {"video_pipeline_outputs_dir": str(log_dir / "outputs")}
     if roles is not None:
-        argv += ["-e", json.dumps({"video_pipeline_roles": roles})]
+        extra["video_pipeline_roles"] = roles
+    argv += ["-e", json.dumps(extra)]
     emulator.reset_counts()
     started = time.monotonic()
     proc = subprocess.run(

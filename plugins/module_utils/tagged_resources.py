@@ -575,7 +575,13 @@ class Collector:
             if self.inventory.known(key):
                 self.inventory.add(item)  # marks source "both"
             elif item["type"] in SNAPSHOT_TYPES:
-                self.inventory.add(item, "retained", reason="DB snapshot kept on purpose")
+                # Snapshots copy the cluster's tags, Name included: name them by id.
+                item["name"] = item["id"]
+                if item["id"].startswith("rds:"):
+                    reason = "automated DB snapshot (AWS removes it when its retention ends)"
+                else:
+                    reason = "DB snapshot kept on purpose"
+                self.inventory.add(item, "retained", reason=reason)
             elif self.inventory.is_checked(item["type"], item["id"]):
                 # A direct lookup covers this resource and did not find it: the
                 # index still lists a resource that was just deleted.

@@ -338,10 +338,15 @@ def test_snapshots_are_retained_not_leftovers():
             {"DBClusterSnapshotArn": final, "DBClusterSnapshotIdentifier": "video-metadata-cluster-pr-final"}
         ]
     }
-    clients["resourcegroupstaggingapi"].pages["get_resources"] = tagged(final, other)
+    automated = f"arn:aws:rds:us-east-1:{ACCOUNT}:cluster-snapshot:rds:video-metadata-cluster-pr-2026-11-26"
+    named = [*TAGS, {"Key": "Name", "Value": "video-metadata-cluster-pr"}]  # copied from the cluster
+    clients["resourcegroupstaggingapi"].pages["get_resources"] = tagged(final, other, automated, tags=named)
     result = collect(clients)
     assert result["count"] == 0
-    assert sorted(r["arn"] for r in result["retained"]) == sorted([final, other])
+    assert sorted(r["arn"] for r in result["retained"]) == sorted([final, other, automated])
+    reasons = {r["name"]: r["reason"] for r in result["retained"]}
+    assert reasons["rds:video-metadata-cluster-pr-2026-11-26"].startswith("automated DB snapshot")
+    assert reasons["copied"] == "DB snapshot kept on purpose"
     assert clients["rds"].calls[-1][1] == {"DBClusterIdentifier": "video-metadata-cluster-pr", "SnapshotType": "manual"}
 
 
