@@ -64,7 +64,7 @@ ENV_CASES = [
     ("bad-state", "ok-env", {"video_pipeline_state": "gone"}, ["video_pipeline_state must be present or absent"]),
 ]
 
-NETWORK_CASES = [
+SETTING_CASES = [
     ("vpc-cidr-garbage", {"network_vpc_cidr": "10.0.0.300/16"}, ["network_vpc_cidr"]),
     ("vpc-cidr-host-bits", {"network_vpc_cidr": "10.0.0.1/16"}, ["network_vpc_cidr"]),
     ("vpc-cidr-too-big", {"network_vpc_cidr": "10.0.0.0/8"}, ["network_vpc_cidr", "/16 to /28"]),
@@ -84,6 +84,24 @@ NETWORK_CASES = [
         ["network_public_subnet_cidrs"],
     ),
     ("unknown-region", {"video_pipeline_aws_region": "us-east-7"}, ["video_pipeline_aws_region=us-east-7"]),
+    ("shards-zero", {"streaming_shard_count": 0}, ["streaming_shard_count"]),
+    ("shards-negative", {"streaming_shard_count": -2}, ["streaming_shard_count"]),
+    ("shards-string", {"streaming_shard_count": "lots"}, ["streaming_shard_count"]),
+    ("shards-over-limit", {"streaming_shard_count": 65}, ["streaming_shard_count"]),
+    ("retention-too-short", {"streaming_retention_hours": 12}, ["streaming_retention_hours"]),
+    ("retention-too-long", {"streaming_retention_hours": 9000}, ["streaming_retention_hours"]),
+    ("acu-min-over-max", {"database_min_capacity": 8, "database_max_capacity": 4}, ["database_min_capacity"]),
+    ("acu-quarter-step", {"database_max_capacity": 4.25}, ["database_max_capacity"]),
+    ("acu-300", {"database_max_capacity": 300}, ["database_max_capacity"]),
+    ("acu-string", {"database_max_capacity": "big"}, ["database_max_capacity"]),
+    (
+        "auto-pause-with-min",
+        {"database_min_capacity": 1, "database_seconds_until_auto_pause": 600},
+        ["database_seconds_until_auto_pause"],
+    ),
+    ("log-retention-not-allowed", {"ecs_log_retention_days": 10}, ["ecs_log_retention_days"]),
+    ("desired-count-negative", {"ecs_desired_count": -1}, ["ecs_desired_count"]),
+    ("fargate-cpu-memory-pair", {"ecs_cpu": 256, "ecs_memory": 8192}, ["ecs_memory"]),
 ]
 
 
@@ -95,7 +113,7 @@ def test_bad_env_and_selection(endpoint, aws, env_name, extra, words):
         assert resources_of(aws, env_name) == []
 
 
-@pytest.mark.parametrize(("extra", "words"), [c[1:] for c in NETWORK_CASES], ids=[c[0] for c in NETWORK_CASES])
+@pytest.mark.parametrize(("extra", "words"), [c[1:] for c in SETTING_CASES], ids=[c[0] for c in SETTING_CASES])
 def test_bad_settings(endpoint, aws, extra, words):
     name = new_env("bad")
     run = run_playbook(endpoint, "site.yml", name, extra_vars=extra)
@@ -139,5 +157,5 @@ def test_extra_tags_cannot_override_standard_tags(endpoint):
 
 def test_cases_are_valid_json():
     # guards the table itself: every extra-vars dict must survive `-e <json>`
-    for case in NETWORK_CASES:
+    for case in SETTING_CASES:
         json.dumps(case[1])
