@@ -21,11 +21,6 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
     compare_aws_tags,
 )
 
-try:  # noqa: SIM105  (the amazon.aws pattern: AnsibleAWSModule reports a missing botocore)
-    import botocore  # noqa: F401  (only for AnsibleAWSModule's dependency check)
-except ImportError:
-    pass
-
 # Top-level RegisterTaskDefinition fields that ecs_task_definition_sync
 # manages. Everything else DescribeTaskDefinition returns is either computed by
 # AWS (arn, revision, status, compatibilities, requiresAttributes,

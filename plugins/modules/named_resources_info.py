@@ -143,7 +143,8 @@ def main():
         argument_spec=dict(
             kinesis_streams=dict(type="list", elements="str", default=[]),
             sqs_queues=dict(type="list", elements="str", default=[]),
-            secret_names=dict(type="list", elements="str", default=[]),
+            # names, not secret values: nothing here needs hiding
+            secret_names=dict(type="list", elements="str", default=[], no_log=False),
         ),
         supports_check_mode=True,
     )
