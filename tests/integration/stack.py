@@ -94,8 +94,17 @@ def resource_counts(aws, env: str) -> dict[str, int]:
             cluster=f"video-processing-cluster-{env}", services=[f"video-processing-service-{env}"]
         )["services"]
         counts["ecs_service"] = len([s for s in services if s["status"] == "ACTIVE"])
-    families = ecs.list_task_definition_families(familyPrefix=f"video-processing-{env}", status="ACTIVE")["families"]
-    counts["task_definition_family"] = len([f for f in families if f == f"video-processing-{env}"])
+    # moto lists a family as ACTIVE after all its revisions were deregistered:
+    # count the family only when one of its revisions is still ACTIVE.
+    family = f"video-processing-{env}"
+    arns = ecs.list_task_definitions(familyPrefix=family)["taskDefinitionArns"]
+    active = [
+        arn
+        for arn in arns
+        if arn.rsplit("/", 1)[-1].rsplit(":", 1)[0] == family
+        and ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]["status"] == "ACTIVE"
+    ]
+    counts["task_definition_family"] = 1 if active else 0
     iam = aws("iam")
     role_names = {r["RoleName"] for r in iam.list_roles()["Roles"]}
     counts["iam_role"] = len(

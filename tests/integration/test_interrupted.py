@@ -13,6 +13,8 @@ import os
 import signal
 import subprocess
 
+import pytest
+
 from tests.integration.helpers import (
     REPO,
     VENV_BIN,
@@ -24,6 +26,9 @@ from tests.integration.helpers import (
     teardown,
 )
 from tests.integration.stack import expected_counts, nothing_left, resource_counts
+
+pytestmark = pytest.mark.slow  # ~13 min (full stack) / ~8 min (interrupted) on 2 cores: `make test-slow`
+
 
 ROLES = ["network", "streaming", "database", "secrets", "ecs", "monitoring"]
 
