@@ -52,8 +52,8 @@ unit: setup
 integration: setup
 	$(BIN)/pytest -q -n $(WORKERS) --dist loadfile -m "not slow" tests/integration
 
-# Whole-stack lifecycle tests (drift, two envs, killed runs, realistic latency and
-# injected faults): about 25 minutes on 2 cores, so not part of `make test` yet.
+# Killed-run and realistic-emulator (latency, injected faults) tests: about 15
+# minutes on 2 cores and not yet proven green, so not part of `make test` yet.
 test-slow: setup
 	$(BIN)/pytest -q -n $(WORKERS) --dist loadfile -m slow tests/integration
 

@@ -14,8 +14,6 @@ import pytest
 from tests.integration.helpers import REPO, assert_no_change, deploy, new_env, run_playbook, teardown
 from tests.integration.stack import expected_counts, nothing_left, resource_counts
 
-pytestmark = pytest.mark.slow  # ~13 min (full stack) / ~8 min (interrupted) on 2 cores: `make test-slow`
-
 
 @pytest.fixture(scope="module")
 def stack(endpoint):
