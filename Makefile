@@ -5,8 +5,10 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
 ENV ?= dev
-# Parallel pytest workers for the integration suite (one emulator each).
-WORKERS ?= 2
+# Parallel pytest workers for the integration suite (one emulator each). A
+# playbook run is a serial chain (controller -> module interpreter -> moto), so
+# one run keeps about half a core busy: 4 workers fill 2 cores.
+WORKERS ?= 4
 
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
