@@ -1,12 +1,13 @@
 #!/usr/bin/env python
 """Run every molecule scenario of the collection against one private emulator.
 
-    scripts/molecule_all.py [-s SCENARIO ...] [--command test|converge|verify|destroy|...]
+    scripts/molecule_all.py [-s SCENARIO ...] [-j JOBS] [--command test|converge|verify|destroy|...]
 
 Starts ONE moto server on a free loopback port (scripts/emulator.py, state in a
 temp dir), exports AWS_ENDPOINT_URL so the inventory (inventories/local) points
 every playbook at it, runs `molecule <command> -s <scenario>` for each scenario
-under extensions/molecule/ (each uses its own env name, so they cannot clash),
+under extensions/molecule/ (two at a time by default; each uses its own env
+name, so they cannot clash),
 stops the emulator, prints how long each scenario and each step took, and
 exits non-zero when any scenario failed.
 
@@ -17,12 +18,14 @@ ansible-playbook are taken from that venv.
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import os
 import re
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -30,6 +33,7 @@ REPO = Path(__file__).resolve().parent.parent
 SCENARIOS = REPO / "extensions" / "molecule"
 VENV_BIN = Path(sys.executable).parent
 # molecule announces each step as "INFO     [<scenario> > <step>] Executing" (molecule 26).
+PRINT_LOCK = threading.Lock()
 STEP_LINE = re.compile(r"\[(?P<scenario>[\w./-]+) > (?P<step>\w+)\] Executing")
 
 
@@ -53,8 +57,13 @@ def emulator(action: str, port: int, state: Path) -> None:
         raise SystemExit(f"emulator {action} failed:\n{proc.stdout}{proc.stderr}")
 
 
+# The slowest scenarios start first, so the side-by-side jobs end together.
+SLOWEST_FIRST = ["full", "ecs", "secrets", "database", "monitoring"]
+
+
 def scenario_names() -> list[str]:
-    return sorted(p.parent.name for p in SCENARIOS.glob("*/molecule.yml"))
+    names = sorted(p.parent.name for p in SCENARIOS.glob("*/molecule.yml"))
+    return sorted(names, key=lambda n: SLOWEST_FIRST.index(n) if n in SLOWEST_FIRST else len(SLOWEST_FIRST))
 
 
 def molecule_env(endpoint: str) -> dict:
@@ -77,23 +86,37 @@ def molecule_env(endpoint: str) -> dict:
     return env
 
 
-def run_scenario(name: str, command: str, env: dict) -> tuple[int, float, list[tuple[str, float]]]:
-    """Run one scenario, streaming its output; return rc, total seconds and per-step seconds."""
+def run_scenario(name: str, command: str, env: dict, stream: bool) -> tuple[int, float, list[tuple[str, float]]]:
+    """Run one scenario; return rc, total seconds and per-step seconds.
+
+    With stream, its output goes to stdout line by line; otherwise (scenarios
+    running side by side) it is printed as one block when the scenario ends.
+    """
     argv = [str(VENV_BIN / "molecule"), command, "-s", name]
-    print(f"\n=== molecule {command} -s {name}", flush=True)
     started = time.monotonic()
     steps: list[tuple[str, float]] = []
+    lines: list[str] = []
+    if stream:
+        print(f"\n=== molecule {command} -s {name}", flush=True)
     with subprocess.Popen(
         argv, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
     ) as proc:
         assert proc.stdout is not None
         for line in proc.stdout:
-            sys.stdout.write(line)
+            if stream:
+                sys.stdout.write(line)
+            else:
+                lines.append(line)
             match = STEP_LINE.search(line)
             if match:
                 steps.append((match.group("step"), time.monotonic()))
         rc = proc.wait()
     ended = time.monotonic()
+    if not stream:
+        with PRINT_LOCK:
+            print(f"\n=== molecule {command} -s {name} (rc={rc})", flush=True)
+            sys.stdout.write("".join(lines))
+            sys.stdout.flush()
     durations = [(step, (steps[i + 1][1] if i + 1 < len(steps) else ended) - at) for i, (step, at) in enumerate(steps)]
     return rc, ended - started, durations
 
@@ -102,6 +125,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("-s", "--scenario", action="append", help="run only this scenario (repeatable)")
     parser.add_argument("--command", default="test", help="molecule command to run (default: test)")
+    parser.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=2,
+        help="scenarios run side by side (default 2: one scenario is a serial chain of playbook runs that keeps"
+        " about one core busy; each uses its own env name, so they cannot clash)",
+    )
     args = parser.parse_args()
 
     names = args.scenario or scenario_names()
@@ -112,13 +143,14 @@ def main() -> int:
         raise SystemExit(f"no scenarios under {SCENARIOS}")
 
     port = free_port()
-    results = []
     with tempfile.TemporaryDirectory(prefix="molecule-emulator-") as state:
         emulator("start", port, Path(state))
         try:
             env = molecule_env(f"http://127.0.0.1:{port}")
-            for name in names:
-                results.append((name, *run_scenario(name, args.command, env)))
+            jobs = max(1, min(args.jobs, len(names)))
+            with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+                futures = [pool.submit(run_scenario, name, args.command, env, jobs == 1) for name in names]
+                results = [(name, *future.result()) for name, future in zip(names, futures, strict=True)]
         finally:
             emulator("stop", port, Path(state))
 
