@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from unittest import mock
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.streamflix.video_pipeline.plugins.module_utils import aurora
 from ansible_collections.streamflix.video_pipeline.plugins.modules import aurora_serverless_v2_scaling as scaling_module
+
+from tests.unit.plugins.modules.fakes import run_main
 
 # -- validation ---------------------------------------------------------------
 
@@ -224,36 +224,12 @@ def test_clusters_that_can(extra, auto_pause):
 # -- the module with a mocked RDS client ------------------------------------------
 
 
-class Exit(Exception):
-    pass
-
-
 def run_module(args, client, check_mode=False):
-    """Run main() with the given args and client; return the exit/fail result as a dict."""
-    results = {}
-
-    def exit_json(self, **kwargs):
-        results.update(kwargs, failed=False)
-        raise Exit
-
-    def fail_json(self, **kwargs):
-        results.update(kwargs, failed=True)
-        raise Exit
-
+    """Run main() with the given args and RDS client; return the exit/fail result as a dict."""
     module_args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=True)
-    with (
-        patch_module_args(module_args),
-        mock.patch("ansible.module_utils.basic.AnsibleModule.exit_json", exit_json),
-        mock.patch("ansible.module_utils.basic.AnsibleModule.fail_json", fail_json),
-        mock.patch(
-            "ansible_collections.amazon.aws.plugins.module_utils.modules.AnsibleAWSModule.client",
-            return_value=client,
-        ) as client_factory,
-        pytest.raises(Exit),
-    ):
-        scaling_module.main()
-    results["client_created"] = client_factory.called
-    return json.loads(json.dumps(results))
+    results, services = run_main(scaling_module.main, module_args, {"rds": client})
+    results["client_created"] = bool(services)
+    return results
 
 
 def fake_client(*states):

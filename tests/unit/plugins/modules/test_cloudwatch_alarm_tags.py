@@ -7,27 +7,10 @@ from unittest.mock import MagicMock
 import pytest
 from ansible_collections.streamflix.video_pipeline.plugins.modules import cloudwatch_alarm_tags as mod
 
+from tests.unit.plugins.modules.fakes import Failed, fake_module
+
 ARN = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:"
 WANTED = {"Project": "video-processing", "Component": "monitoring"}
-
-
-class Failed(Exception):
-    pass
-
-
-def fake_module(check_mode=False):
-    module = MagicMock()
-    module.check_mode = check_mode
-
-    def fail(**kwargs):
-        raise Failed(kwargs)
-
-    def fail_aws(exception, **kwargs):
-        raise Failed(dict(kwargs, exception=exception))
-
-    module.fail_json.side_effect = fail
-    module.fail_json_aws.side_effect = fail_aws
-    return module
 
 
 def client_with(alarms):

@@ -9,6 +9,8 @@ import pytest
 from ansible_collections.streamflix.video_pipeline.plugins.modules import cloudwatch_dashboard as mod
 from botocore.exceptions import ClientError
 
+from tests.unit.plugins.modules.fakes import Failed, client_error, fake_module
+
 ARN = "arn:aws:cloudwatch::123456789012:dashboard/dash"
 BODY = {
     "widgets": [
@@ -24,24 +26,8 @@ BODY = {
 }
 
 
-class Failed(Exception):
-    """fail_json ends the module; the fake raises so the test sees it."""
-
-
-def fake_module(check_mode=False):
-    module = MagicMock()
-    module.check_mode = check_mode
-
-    def fail(**kwargs):
-        raise Failed(kwargs)
-
-    module.fail_json.side_effect = fail
-    module.fail_json_aws.side_effect = lambda e, **kwargs: fail(exception=e, **kwargs)
-    return module
-
-
 def not_found(operation="GetDashboard"):
-    return ClientError({"Error": {"Code": "ResourceNotFound", "Message": "Dashboard does not exist"}}, operation)
+    return client_error("ResourceNotFound", operation)
 
 
 def client_with(body):
@@ -159,7 +145,7 @@ def test_refused_body_fails_with_the_validation_messages():
 
 def test_other_read_errors_fail():
     client = MagicMock()
-    client.get_dashboard.side_effect = ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "GetDashboard")
+    client.get_dashboard.side_effect = client_error("AccessDenied", "GetDashboard")
     with pytest.raises(Failed):
         mod.ensure_present(client, fake_module(), "dash", BODY)
 

@@ -6,7 +6,8 @@ from unittest.mock import MagicMock
 
 from ansible_collections.streamflix.video_pipeline.plugins.modules import ecs_cluster_sync as mod
 from ansible_collections.streamflix.video_pipeline.plugins.modules import named_resources_info as info
-from botocore.exceptions import ClientError
+
+from tests.unit.plugins.modules.fakes import client_error, run_main
 
 ARN = "arn:aws:ecs:us-east-1:123456789012:cluster/c"
 PARAMS = {
@@ -82,8 +83,34 @@ def test_absent():
     client.delete_cluster.assert_not_called()
 
 
-def _missing(code, operation):
-    return ClientError({"Error": {"Code": code, "Message": "missing"}}, operation)
+# --- the module entry point (module_utils/ecs.py run_sync) ------------------------
+
+
+def run_module(args, client):
+    return run_main(mod.main, dict(args, region="us-east-1"), {"ecs": client})[0]
+
+
+def test_module_returns_the_cluster_in_snake_case():
+    result = run_module(
+        {"name": "c", "settings": {"containerInsights": "enabled"}, "tags": {"Env": "dev"}}, client_with(cluster())
+    )
+    assert not result["failed"] and result["changed"] is False
+    assert result["cluster"]["cluster_arn"] == ARN
+    assert result["cluster"]["tags"] == [{"key": "Env", "value": "dev"}]
+
+
+def test_module_state_absent_deletes():
+    client = client_with(cluster())
+    result = run_module({"name": "c", "state": "absent"}, client)
+    assert not result["failed"] and result["changed"] is True
+    client.delete_cluster.assert_called_once_with(aws_retry=True, cluster="c")
+
+
+def test_module_turns_aws_errors_into_a_failure_naming_the_cluster():
+    client = client_with(None)
+    client.describe_clusters.side_effect = client_error("AccessDeniedException", "DescribeClusters")
+    result = run_module({"name": "c"}, client)
+    assert result["failed"] and result["msg"].startswith("Failed to sync ECS cluster c")
 
 
 def test_named_resources_info_finds_and_misses():
@@ -96,10 +123,10 @@ def test_named_resources_info_finds_and_misses():
             "KeyId": "k",
         }
     }
-    sqs.get_queue_url.side_effect = _missing("AWS.SimpleQueueService.NonExistentQueue", "GetQueueUrl")
+    sqs.get_queue_url.side_effect = client_error("AWS.SimpleQueueService.NonExistentQueue", "GetQueueUrl")
     sm.describe_secret.side_effect = [
         {"ARN": "arn:secret:a-123456", "Name": "a", "KmsKeyId": "k"},
-        _missing("ResourceNotFoundException", "DescribeSecret"),
+        client_error("ResourceNotFoundException", "DescribeSecret"),
     ]
     clients = {"kinesis": kinesis, "sqs": sqs, "secretsmanager": sm}.get
     result = info.look_up(clients, {"kinesis_streams": ["s"], "sqs_queues": ["q"], "secret_names": ["a", "b"]})

@@ -9,6 +9,8 @@ import pytest
 from ansible_collections.streamflix.video_pipeline.plugins.module_utils import ecs as utils
 from ansible_collections.streamflix.video_pipeline.plugins.modules import ecs_service_sync as mod
 
+from tests.unit.plugins.modules.fakes import run_main
+
 TD = "arn:aws:ecs:us-east-1:123456789012:task-definition/video-processing-dev:3"
 TD4 = "arn:aws:ecs:us-east-1:123456789012:task-definition/video-processing-dev:4"
 PARAMS = {
@@ -218,3 +220,13 @@ def test_normalised_service_ignores_order_and_extra_keys():
     a = copy.deepcopy(service())
     a["networkConfiguration"]["awsvpcConfiguration"]["subnets"].reverse()
     assert utils.service_updates(mod.wanted_service(PARAMS), a) == {}
+
+
+def test_module_reports_a_service_failure_as_its_message():
+    """ServiceFailure (a module_utils.ecs SyncFailure) ends main() with fail_json, not a traceback."""
+    args = {k: v for k, v in PARAMS.items() if k != "state"}
+    result, services = run_main(
+        mod.main, dict(args, region="us-east-1"), {"ecs": client_with(service(launchType="EC2"))}
+    )
+    assert services == ["ecs"]
+    assert result["failed"] and "needs a new service" in result["msg"]

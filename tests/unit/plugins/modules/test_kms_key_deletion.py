@@ -7,31 +7,16 @@ from unittest.mock import MagicMock
 
 import pytest
 from ansible_collections.streamflix.video_pipeline.plugins.modules import kms_key_deletion as mod
-from botocore.exceptions import ClientError
+
+from tests.unit.plugins.modules.fakes import Failed, client_error, fake_module
 
 ALIAS = "alias/video-processing-dev"
 KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"
 WHEN = datetime.datetime(2026, 12, 3, tzinfo=datetime.UTC)
 
 
-class Failed(Exception):
-    pass
-
-
-def fail(*args, **kwargs):
-    raise Failed(kwargs)
-
-
-def fake_module(check_mode=False):
-    module = MagicMock()
-    module.check_mode = check_mode
-    module.fail_json.side_effect = fail
-    module.fail_json_aws.side_effect = fail
-    return module
-
-
 def not_found(operation):
-    return ClientError({"Error": {"Code": "NotFoundException", "Message": "not found"}}, operation)
+    return client_error("NotFoundException", operation)
 
 
 def client_with(state):
@@ -91,9 +76,7 @@ def test_alias_deleted_meanwhile_is_fine():
 
 def test_other_errors_fail():
     client = client_with("Enabled")
-    client.schedule_key_deletion.side_effect = ClientError(
-        {"Error": {"Code": "KMSInvalidStateException", "Message": "nope"}}, "ScheduleKeyDeletion"
-    )
+    client.schedule_key_deletion.side_effect = client_error("KMSInvalidStateException", "ScheduleKeyDeletion")
     with pytest.raises(Failed):
         mod.retire(client, fake_module(), ALIAS, 7)
 

@@ -7,7 +7,8 @@ from unittest.mock import MagicMock
 
 import pytest
 from ansible_collections.streamflix.video_pipeline.plugins.modules import secretsmanager_resource_policy as mod
-from botocore.exceptions import ClientError
+
+from tests.unit.plugins.modules.fakes import Failed, client_error, fake_module
 
 SECRET_NAME = "video-processing-api-keys-dev"  # noqa: S105 - a name, not a password
 ARN = f"arn:aws:secretsmanager:us-east-1:123456789012:secret:{SECRET_NAME}-AbCdEf"
@@ -34,28 +35,10 @@ AWS_TEXT = (
 )
 
 
-class Failed(Exception):
-    pass
-
-
-def fail(*args, **kwargs):
-    raise Failed(kwargs)
-
-
-def fake_module(check_mode=False):
-    module = MagicMock()
-    module.check_mode = check_mode
-    module.fail_json.side_effect = fail
-    module.fail_json_aws.side_effect = fail
-    return module
-
-
 def client_with(text, exists=True):
     client = MagicMock()
     if not exists:
-        client.get_resource_policy.side_effect = ClientError(
-            {"Error": {"Code": "ResourceNotFoundException", "Message": "no such secret"}}, "GetResourcePolicy"
-        )
+        client.get_resource_policy.side_effect = client_error("ResourceNotFoundException", "GetResourcePolicy")
     else:
         response = {"ARN": ARN, "Name": SECRET_NAME}
         if text:
@@ -125,18 +108,14 @@ def test_absent_deletes_only_an_existing_policy(text, changed):
 
 def test_api_errors_fail():
     client = client_with("")
-    client.put_resource_policy.side_effect = ClientError(
-        {"Error": {"Code": "MalformedPolicyDocumentException", "Message": "bad"}}, "PutResourcePolicy"
-    )
+    client.put_resource_policy.side_effect = client_error("MalformedPolicyDocumentException", "PutResourcePolicy")
     with pytest.raises(Failed):
         mod.ensure(client, fake_module(), SECRET_NAME, POLICY, "present", True)
 
 
 def test_secret_scheduled_for_deletion_is_skipped():
     client = client_with("")
-    client.get_resource_policy.side_effect = ClientError(
-        {"Error": {"Code": "InvalidRequestException", "Message": "marked for deletion"}}, "GetResourcePolicy"
-    )
+    client.get_resource_policy.side_effect = client_error("InvalidRequestException", "GetResourcePolicy")
     result = mod.ensure(client, fake_module(), SECRET_NAME, POLICY, "present", True)
     assert result["changed"] is False and result["secret_exists"] is False
     client.put_resource_policy.assert_not_called()

@@ -6,37 +6,17 @@ from unittest.mock import MagicMock
 
 import pytest
 from ansible_collections.streamflix.video_pipeline.plugins.modules import sns_topic_encryption as mod
-from botocore.exceptions import ClientError
+
+from tests.unit.plugins.modules.fakes import Failed, client_error, fake_module
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:alarms"
 KEY = "arn:aws:kms:us-east-1:123456789012:key/1234"
 
 
-class Failed(Exception):
-    pass
-
-
-def fake_module(check_mode=False):
-    module = MagicMock()
-    module.check_mode = check_mode
-
-    def fail(**kwargs):
-        raise Failed(kwargs)
-
-    def fail_aws(exception, **kwargs):
-        raise Failed(dict(kwargs, exception=exception))
-
-    module.fail_json.side_effect = fail
-    module.fail_json_aws.side_effect = fail_aws
-    return module
-
-
 def client_with(key):
     client = MagicMock()
     if key is None:
-        client.get_topic_attributes.side_effect = ClientError(
-            {"Error": {"Code": "NotFound", "Message": "Topic does not exist"}}, "GetTopicAttributes"
-        )
+        client.get_topic_attributes.side_effect = client_error("NotFound", "GetTopicAttributes")
     else:
         attributes = {"TopicArn": TOPIC}
         if key:

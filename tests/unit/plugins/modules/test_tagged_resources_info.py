@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from unittest import mock
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.streamflix.video_pipeline.plugins.module_utils import tagged_resources as tr
 from ansible_collections.streamflix.video_pipeline.plugins.modules import tagged_resources_info as module
 from botocore.exceptions import ClientError
 
+from tests.unit.plugins.modules.fakes import client_error as error
+from tests.unit.plugins.modules.fakes import run_main
+
 ACCOUNT = "123456789012"
 ENV = "pr"
 TAGS = [{"Key": "Environment", "Value": ENV}, {"Key": "Project", "Value": "video-processing"}]
-
-
-def error(code, operation="Op"):
-    return ClientError({"Error": {"Code": code, "Message": code}}, operation)
 
 
 class FakeClient:
@@ -415,37 +412,12 @@ def test_unexpected_errors_are_not_swallowed():
 # --- the module entry point ----------------------------------------------------------
 
 
-class Exit(Exception):
-    pass
-
-
 def run_module(args, clients, check_mode=False):
-    results = {}
-
-    def exit_json(self, **kwargs):
-        results.update(kwargs, failed=False)
-        raise Exit
-
-    def fail_json(self, **kwargs):
-        results.update(kwargs, failed=True)
-        raise Exit
-
     sts = FakeClient({"get_caller_identity": {"Account": ACCOUNT, "Arn": f"arn:aws:iam::{ACCOUNT}:user/deployer"}})
-    every = dict(clients, sts=sts)
     module_args = dict(args, region="us-east-1", _ansible_check_mode=check_mode)
-    with (
-        patch_module_args(module_args),
-        mock.patch("ansible.module_utils.basic.AnsibleModule.exit_json", exit_json),
-        mock.patch("ansible.module_utils.basic.AnsibleModule.fail_json", fail_json),
-        mock.patch(
-            "ansible_collections.amazon.aws.plugins.module_utils.modules.AnsibleAWSModule.client",
-            side_effect=lambda service, **kwargs: every[service],
-        ) as factory,
-        pytest.raises(Exit),
-    ):
-        module.main()
-    results["clients"] = sorted({call.args[0] for call in factory.call_args_list})
-    return json.loads(json.dumps(results, default=str))
+    results, services = run_main(module.main, module_args, dict(clients, sts=sts))
+    results["clients"] = sorted(set(services))
+    return results
 
 
 @pytest.mark.parametrize("env", ["A", "x", "toolongenvironmentname", "1abc", "pr_1"])

@@ -6,7 +6,8 @@ from unittest.mock import MagicMock
 
 import pytest
 from ansible_collections.streamflix.video_pipeline.plugins.modules import vpc_flow_log as mod
-from botocore.exceptions import ClientError
+
+from tests.unit.plugins.modules.fakes import Failed, client_error, fake_module
 
 ROLE = "arn:aws:iam::123456789012:role/flowlogs"
 PARAMS = {
@@ -38,25 +39,6 @@ def flow_log(flow_log_id="fl-1", **overrides):
     }
     item.update(overrides)
     return item
-
-
-class Failed(Exception):
-    pass
-
-
-def fake_module(check_mode=False):
-    module = MagicMock()
-    module.check_mode = check_mode
-
-    def fail(**kwargs):
-        raise Failed(kwargs)
-
-    def fail_aws(exception, **kwargs):
-        raise Failed(dict(kwargs, exception=exception))
-
-    module.fail_json.side_effect = fail
-    module.fail_json_aws.side_effect = fail_aws
-    return module
 
 
 def client_with(*listings):
@@ -187,7 +169,5 @@ def test_absent_when_missing_or_in_check_mode():
 
 def test_delete_of_a_vanished_flow_log_is_not_an_error():
     client = client_with([flow_log()])
-    client.delete_flow_logs.side_effect = ClientError(
-        {"Error": {"Code": "InvalidFlowLogId.NotFound", "Message": "gone"}}, "DeleteFlowLogs"
-    )
+    client.delete_flow_logs.side_effect = client_error("InvalidFlowLogId.NotFound", "DeleteFlowLogs")
     assert mod.ensure_absent(client, fake_module(), PARAMS)["changed"] is True
