@@ -19,7 +19,12 @@ empty ("n/a").
 
 --realistic repeats the phases on a second fresh emulator whose proxy delays
 resource states like AWS (its default latency scale) and adds columns for that
-run. The result also goes to benchmarks/results/<UTC timestamp>.json.
+run: its wall time and calls, and from the proxy's phase history (GET
+/_proxy/phases) the sum of all waits (what a fully serial run waits), the
+critical path (the longest chain of waits AWS forces, see DEPENDS), the time the
+latency added to the run and how much of the serial waits the run hid
+(benchmarks/README.md defines each). The result also goes to
+benchmarks/results/<UTC timestamp>.json.
 
 A benchmark, not a test: it asserts nothing about time. It exits non-zero only
 when a phase fails (and stops after the first failed phase of a run).
@@ -58,6 +63,138 @@ RECAP = re.compile(
     r"failed=(?P<failed>\d+)\s+skipped=(?P<skipped>\d+)\s+rescued=(?P<rescued>\d+)\s+ignored=(?P<ignored>\d+)",
     re.M,
 )
+
+
+# ---------------------------------------------------------------------------
+# Critical path: which waits AWS forces to follow one another
+# ---------------------------------------------------------------------------
+
+SAME = "same"  # the earlier phase must be of the same resource (kind and id)
+ANY = "any"  # any earlier phase with that key counts (the resources are not linked by id)
+
+# LATENCY key (scripts/emulator_proxy.py) -> {key of a phase that must have ended before
+# it can start: scope}. Only orderings AWS itself enforces; the playbook's own order
+# does not count. Keys without an entry can start at any time.
+DEPENDS: dict[str, dict[str, str]] = {
+    "rds.instance.create": {
+        # CreateDBInstance into a cluster needs it available (InvalidDBClusterStateFault while
+        # creating or modifying). ANY: an instance's id does not name its cluster; the
+        # pipeline has one cluster per env, so the chain is exact here.
+        "rds.cluster.create": ANY,
+        "rds.cluster.modify": ANY,
+    },
+    "rds.cluster.modify": {
+        # ModifyDBCluster (Serverless v2 scaling) needs an available cluster.
+        "rds.cluster.create": SAME,
+        "rds.cluster.modify": SAME,
+    },
+    "rds.instance.modify": {
+        # ModifyDBInstance needs an available instance.
+        "rds.instance.create": SAME,
+        "rds.instance.modify": SAME,
+    },
+    "rds.cluster.delete": {
+        # An Aurora cluster can only be deleted once its instances are gone (ANY: as above).
+        "rds.instance.delete": ANY,
+    },
+    "rds.cluster.create": {
+        # A cluster of the same name can only be created once the old one is gone.
+        "rds.cluster.delete": SAME,
+    },
+    "kinesis.reshard": {
+        # UpdateShardCount needs an ACTIVE stream: after its creation and any other update.
+        "kinesis.create": SAME,
+        "kinesis.reshard": SAME,
+        "kinesis.update": SAME,
+    },
+    "kinesis.update": {
+        # Retention and encryption changes need an ACTIVE stream, likewise.
+        "kinesis.create": SAME,
+        "kinesis.reshard": SAME,
+        "kinesis.update": SAME,
+    },
+    # No edges, on purpose:
+    # - ecs.deploy after ec2.nat.create: the tasks run in public subnets with a public IP
+    #   (roles/ecs/tasks/present.yml), so their image pulls do not go through the NAT.
+    # - ecs.deploy after ecs.deploy: UpdateService during a deployment starts a new one
+    #   that replaces it (the proxy marks the old phase superseded); nothing waits.
+    # - ecs.drain, ec2.nat.delete: AWS deletes a service or NAT gateway whenever asked; what
+    #   waits for them (deleting security groups, subnets, the ECS cluster) is instant.
+    # - rds.instance.delete: DeleteDBInstance is accepted whatever the cluster is doing.
+}
+
+
+def wait_seconds(phase: dict) -> float:
+    """How long the phase kept its resource busy: its length, unless a newer phase replaced it."""
+    cut = phase.get("superseded_after")
+    return min(phase["seconds"], cut) if cut is not None else phase["seconds"]
+
+
+def critical_path(phases: list[dict]) -> tuple[float, list[dict]]:
+    """Longest chain of waits DEPENDS forces, and its phases, first to last.
+
+    cp(p) = wait(p) + max(cp(q) for q earlier in the history that p depends on, or 0);
+    the critical path is max cp(p). `phases` is the proxy's history, oldest first.
+    """
+    best: list[tuple[float, int | None]] = []  # per phase: cp, index of the phase before it
+    for i, phase in enumerate(phases):
+        needs = DEPENDS.get(phase["key"], {})
+        base, before = 0.0, None
+        for j, earlier in enumerate(phases[:i]):
+            scope = needs.get(earlier["key"])
+            if scope is None or (scope == SAME and (earlier["kind"], earlier["id"]) != (phase["kind"], phase["id"])):
+                continue
+            if best[j][0] > base:
+                base, before = best[j][0], j
+        best.append((base + wait_seconds(phase), before))
+    if not best:
+        return 0.0, []
+    last: int | None = max(range(len(best)), key=lambda i: best[i][0])
+    total = best[last][0]
+    chain = []
+    while last is not None:
+        chain.append(phases[last])
+        last = best[last][1]
+    return round(total, 3), chain[::-1]
+
+
+def busy_seconds(phases: list[dict]) -> float:
+    """Seconds during which at least one wait was running (union of the phases' intervals)."""
+    total, end = 0.0, float("-inf")
+    for start, stop in sorted((p["start"], p["start"] + wait_seconds(p)) for p in phases):
+        if stop > end:
+            total += stop - max(start, end)
+            end = stop
+    return round(total, 3)
+
+
+def summarize_waits(history: dict | None) -> dict:
+    """waits_s, critical_path_s and friends from GET /_proxy/phases (None values without it)."""
+    if not history:
+        return {"waits_s": None, "critical_path_s": None, "busy_s": None, "critical_path": None, "waits": None}
+    phases = history.get("phases", [])
+    cp, chain = critical_path(phases)
+    return {
+        "latency_scale": history.get("scale"),
+        "waits_s": round(sum(wait_seconds(p) for p in phases), 3),
+        "critical_path_s": cp,
+        "busy_s": busy_seconds(phases),
+        "critical_path": [f"{p['key']} {p['id']}" for p in chain],
+        "waits": phases,
+    }
+
+
+def compare(rows: list[dict], realistic: list[dict]) -> None:
+    """Adds added_s and hidden_s to each realistic row that has a plain twin (see README)."""
+    plain = {r["phase"]: r for r in rows}
+    for row in realistic:
+        twin = plain.get(row["phase"])
+        if twin is None or row.get("waits_s") is None:
+            row["added_s"] = row["hidden_s"] = None
+            continue
+        added = row["seconds"] - twin["seconds"]
+        row["added_s"] = round(added, 1)
+        row["hidden_s"] = round(min(max(row["waits_s"] - added, 0.0), row["waits_s"]), 1)
 
 
 def free_port() -> int:
@@ -118,6 +255,9 @@ class Emulator:
 
     def counts(self) -> dict | None:
         return self._proxy("GET", "counts")
+
+    def phases(self) -> dict | None:
+        return self._proxy("GET", "phases") if self.mode == "realistic" else None
 
 
 def ansible_environ(endpoint: str) -> dict:
@@ -186,6 +326,7 @@ def run_phase(emulator: Emulator, phase: str, env_name: str, roles: list[str] | 
         "changed": recap.get("changed"),
         "failed": recap.get("failed"),
         **summarize_counts(emulator.counts()),
+        **(summarize_waits(emulator.phases()) if emulator.mode == "realistic" else {}),
         "log": str(log),
     }
 
@@ -219,10 +360,14 @@ def fmt(value, suffix: str = "") -> str:
     return "n/a" if value is None else f"{value}{suffix}"
 
 
+def seconds(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f}"
+
+
 def table(rows: list[dict], realistic: list[dict] | None) -> str:
     header = ["phase", "rc", "wall s", "tasks", "changed", "API calls", "mutating"]
     if realistic is not None:
-        header += ["realistic s", "realistic calls"]
+        header += ["realistic s", "realistic calls", "waits s", "critical path s", "added s", "hidden s"]
     by_phase = {r["phase"]: r for r in realistic or []}
     lines = []
     for row in rows:
@@ -230,7 +375,11 @@ def table(rows: list[dict], realistic: list[dict] | None) -> str:
         cells += [fmt(row["api_calls"]), fmt(row["api_mutating"])]
         if realistic is not None:
             other = by_phase.get(row["phase"])
-            cells += [f"{other['seconds']:.1f}" if other else "-", fmt(other["api_calls"]) if other else "-"]
+            if other:
+                cells += [f"{other['seconds']:.1f}", fmt(other["api_calls"])]
+                cells += [seconds(other.get(k)) for k in ("waits_s", "critical_path_s", "added_s", "hidden_s")]
+            else:
+                cells += ["-"] * 6
         lines.append(cells)
     widths = [max(len(h), *(len(c[i]) for c in lines)) for i, h in enumerate(header)]
     out = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
@@ -277,6 +426,8 @@ def main(argv: list[str] | None = None) -> int:
         print("bench: scripts/emulator_proxy.py not found: API calls are not counted", file=sys.stderr)
     rows = run_all(mode, phases, args.env, roles, log_dir)
     realistic = run_all("realistic", phases, args.env, roles, log_dir) if args.realistic else None
+    if realistic is not None:
+        compare(rows, realistic)
 
     print(table(rows, realistic))
     result = {

@@ -18,7 +18,10 @@ forwards each request to moto unchanged and:
 * counts every call by service and operation, serves the counts at GET /_proxy/counts
   (POST /_proxy/reset-counts zeroes them) and writes them to --counts-file on
   SIGTERM/SIGINT; POST /_proxy/faults {"rate", "seed", "kinds"} starts a new fault
-  sequence without a restart.
+  sequence without a restart;
+* keeps a history of every transitional phase it started (kind, id, state, LATENCY
+  key, start and length in seconds) at GET /_proxy/phases, cleared by reset-counts,
+  so a benchmark can tell how long a run had to wait and which waits chain.
 
 Standard library only. docs/emulator.md describes the behaviour for role authors.
 """
@@ -148,13 +151,20 @@ class Phase:
 
 
 class ResourceStates:
-    """(kind, identifier) -> the transitional phase it is in, if any. Thread-safe."""
+    """(kind, identifier) -> the transitional phase it is in, if any. Thread-safe.
+
+    Also a history of every phase begun since the last reset_history(), in the order
+    they began: what a benchmark needs to add up the waits of a run.
+    """
 
     def __init__(self, scale: float, clock: Callable[[], float] = time.monotonic):
         self.scale = scale
         self.clock = clock
         self._phases: dict[tuple[str, str], Phase] = {}
         self._lock = threading.Lock()
+        self._epoch = clock()  # history times are seconds since this
+        self._history: list[dict[str, Any]] = []
+        self._latest: dict[tuple[str, str], dict[str, Any]] = {}  # last history entry per resource
 
     def begin(
         self,
@@ -165,9 +175,43 @@ class ResourceStates:
         snapshot: ET.Element | None = None,
         holds: frozenset[str] = frozenset(),
     ) -> None:
-        until = self.clock() + LATENCY[delay].seconds * self.scale
+        seconds = LATENCY[delay].seconds * self.scale
+        with self._lock:  # clock read under the lock: history order == start order
+            now = self.clock()
+            key = (kind, ident)
+            running = self._phases.get(key)
+            previous = self._latest.get(key)
+            if running is not None and now < running.until and previous is not None:
+                # A new phase replaces one still running (e.g. UpdateService during a
+                # deployment): the old wait ended here, not at its nominal end.
+                previous["superseded_after"] = round(now - self._epoch - previous["start"], 3)
+            self._phases[key] = Phase(state, now + seconds, snapshot, holds)
+            record = {
+                "kind": kind,
+                "id": ident,
+                "state": state,
+                "key": delay,
+                "start": round(now - self._epoch, 3),
+                "seconds": round(seconds, 3),
+            }
+            self._history.append(record)
+            self._latest[key] = record
+
+    def history(self) -> dict[str, Any]:
+        """The phases begun since the last reset, oldest first (copies)."""
         with self._lock:
-            self._phases[(kind, ident)] = Phase(state, until, snapshot, holds)
+            return {
+                "scale": self.scale,
+                "elapsed": round(self.clock() - self._epoch, 3),
+                "phases": [dict(record) for record in self._history],
+            }
+
+    def reset_history(self) -> None:
+        """Forget the history and count its times from now (running phases stay)."""
+        with self._lock:
+            self._epoch = self.clock()
+            self._history = []
+            self._latest = {}
 
     def phase(self, kind: str, ident: str) -> Phase | None:
         """The phase the resource is still in, or None once it has settled."""
@@ -806,7 +850,10 @@ class Handler(BaseHTTPRequestHandler):
         elif self.path == ADMIN_PREFIX + "counts" and self.command == "GET":
             data = self.proxy.counts.snapshot()
         elif self.path == ADMIN_PREFIX + "reset-counts" and self.command == "POST":
+            self.proxy.states.reset_history()
             data = self.proxy.counts.reset()
+        elif self.path == ADMIN_PREFIX + "phases" and self.command == "GET":
+            data = self.proxy.states.history()
         elif self.path == ADMIN_PREFIX + "states" and self.command == "GET":
             now = self.proxy.states.clock()
             data = [
