@@ -246,6 +246,14 @@ def describe_cluster(client, cluster_identifier):
     return clusters[0] if clusters else None
 
 
+def describe_cluster_or_fail(module, client, cluster_identifier, doing=""):
+    """describe_cluster, failing the module (fail_json_aws) on an AWS error; `doing` ends the message."""
+    try:
+        return describe_cluster(client, cluster_identifier)
+    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
+        module.fail_json_aws(e, msg=f"Failed to describe DB cluster {cluster_identifier}{doing}")
+
+
 def wait_for_available(module, client, cluster_identifier, timeout, delay=10, wanted=None):
     """Poll until the cluster's Status is 'available'; fail the module after timeout.
 
@@ -256,10 +264,7 @@ def wait_for_available(module, client, cluster_identifier, timeout, delay=10, wa
     """
     deadline = time.monotonic() + timeout
     while True:
-        try:
-            cluster = describe_cluster(client, cluster_identifier)
-        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
-            module.fail_json_aws(e, msg=f"Failed to describe DB cluster {cluster_identifier} while waiting")
+        cluster = describe_cluster_or_fail(module, client, cluster_identifier, " while waiting")
         if cluster is None:
             module.fail_json(msg=f"DB cluster {cluster_identifier} disappeared while waiting for it to be available")
         if cluster.get("Status") == "available" and not (wanted and compute_changes(current_scaling(cluster), wanted)):

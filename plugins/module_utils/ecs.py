@@ -15,11 +15,18 @@ __metaclass__ = type
 import json
 import time
 
+from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
     ansible_dict_to_boto3_tag_list,
     boto3_tag_list_to_ansible_dict,
     compare_aws_tags,
 )
+
+try:  # noqa: SIM105  (the amazon.aws pattern: AnsibleAWSModule reports a missing botocore)
+    import botocore
+except ImportError:
+    pass
 
 # Top-level RegisterTaskDefinition fields that ecs_task_definition_sync
 # manages. Everything else DescribeTaskDefinition returns is either computed by
@@ -230,3 +237,37 @@ def wait_for(fetch, done, timeout, delay=15, sleep=time.sleep, clock=time.monoto
         if clock() + delay > deadline:
             return result, False
         sleep(delay)
+
+
+class SyncFailure(Exception):
+    """A state the module cannot reach; run_sync reports it with fail_json (no AWS error to attach)."""
+
+
+def ecs_argument_spec(**options):
+    """The module's own options plus O(state) and the tag options (doc fragment streamflix.video_pipeline.ecs)."""
+    return dict(
+        options,
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        tags=dict(type="dict", aliases=["resource_tags"]),
+        purge_tags=dict(type="bool", default=True),
+    )
+
+
+def run_sync(module, ensure_present, ensure_absent, failure_msg, resource_key=None):
+    """Run ensure_present or ensure_absent (by O(state)) with an ECS client and exit with its result.
+
+    SyncFailure becomes fail_json, AWS errors fail_json_aws with failure_msg;
+    result[resource_key] (a described resource) is returned in snake_case,
+    its tags (user data) as they are.
+    """
+    client = module.client("ecs", retry_decorator=AWSRetry.jittered_backoff(retries=10))
+    ensure = ensure_present if module.params["state"] == "present" else ensure_absent
+    try:
+        result = ensure(client, module.params, module.check_mode)
+    except SyncFailure as e:
+        module.fail_json(msg=str(e))
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+        module.fail_json_aws(e, msg=failure_msg)
+    if resource_key and result.get(resource_key):
+        result[resource_key] = camel_dict_to_snake_dict(result[resource_key], ignore_list=["tags"])
+    module.exit_json(**result)

@@ -92,7 +92,7 @@ except ImportError:
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.streamflix.video_pipeline.plugins.module_utils.aurora import (
-    describe_cluster,
+    describe_cluster_or_fail,
     master_secret_plan,
     master_secret_result,
     wait_for_available,
@@ -115,10 +115,7 @@ def main():
     kms_key_id = module.params["kms_key_id"]
     client = module.client("rds", retry_decorator=AWSRetry.jittered_backoff(retries=10))
 
-    try:
-        cluster = describe_cluster(client, cluster_identifier)
-    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
-        module.fail_json_aws(e, msg=f"Failed to describe DB cluster {cluster_identifier}")
+    cluster = describe_cluster_or_fail(module, client, cluster_identifier)
     if cluster is None:
         module.fail_json(msg=f"DB cluster {cluster_identifier} not found (DBClusterNotFoundFault)")
 

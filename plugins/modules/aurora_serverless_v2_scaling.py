@@ -146,7 +146,7 @@ from ansible_collections.streamflix.video_pipeline.plugins.module_utils.aurora i
     build_modify_request,
     compute_changes,
     current_scaling,
-    describe_cluster,
+    describe_cluster_or_fail,
     serverless_v2_problem,
     validate_scaling,
     wait_for_available,
@@ -183,10 +183,7 @@ def main():
 
     client = module.client("rds", retry_decorator=AWSRetry.jittered_backoff(retries=10))
 
-    try:
-        cluster = describe_cluster(client, cluster_identifier)
-    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
-        module.fail_json_aws(e, msg=f"Failed to describe DB cluster {cluster_identifier}")
+    cluster = describe_cluster_or_fail(module, client, cluster_identifier)
     if cluster is None:
         module.fail_json(
             msg=(
@@ -236,10 +233,7 @@ def main():
                 module, client, cluster_identifier, params["wait_timeout"], WAIT_DELAY, wanted=wanted
             )
         else:
-            try:
-                result_cluster = describe_cluster(client, cluster_identifier) or result_cluster
-            except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
-                module.fail_json_aws(e, msg=f"Failed to describe DB cluster {cluster_identifier}")
+            result_cluster = describe_cluster_or_fail(module, client, cluster_identifier) or result_cluster
 
     if module.check_mode:
         after = dict(current, **{k: v["after"] for k, v in changes.items()})

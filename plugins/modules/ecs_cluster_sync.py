@@ -31,18 +31,11 @@ options:
     description: "Cluster settings by name, for example C({containerInsights: enabled})."
     type: dict
     default: {}
-  tags:
-    description: Tags of the cluster.
-    type: dict
-    aliases: [resource_tags]
-  purge_tags:
-    description: Remove tags not listed in O(tags).
-    type: bool
-    default: true
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
+  - streamflix.video_pipeline.ecs
 author:
   - StreamFlix Platform Engineering (@streamflix)
 """
@@ -72,19 +65,14 @@ cluster:
     settings: [{name: containerInsights, value: enabled}]
 """
 
-from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict  # noqa: E402  (DOCUMENTATION comes first)
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule  # noqa: E402  (DOCUMENTATION comes first)
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry  # noqa: E402  (DOCUMENTATION comes first)
 from ansible_collections.streamflix.video_pipeline.plugins.module_utils.ecs import (  # noqa: E402  (DOCUMENTATION comes first)
     dict_to_ecs_tags,
+    ecs_argument_spec,
     ecs_tags_to_dict,
+    run_sync,
     sync_tags,
 )
-
-try:  # noqa: SIM105  (the amazon.aws pattern: AnsibleAWSModule reports a missing botocore)
-    import botocore
-except ImportError:
-    pass
 
 
 def describe(client, name):
@@ -145,25 +133,12 @@ def ensure_absent(client, params, check_mode):
 
 
 def main():
-    argument_spec = dict(
+    argument_spec = ecs_argument_spec(
         name=dict(type="str", required=True),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
         settings=dict(type="dict", default={}),
-        tags=dict(type="dict", aliases=["resource_tags"]),
-        purge_tags=dict(type="bool", default=True),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    client = module.client("ecs", retry_decorator=AWSRetry.jittered_backoff(retries=10))
-    try:
-        if module.params["state"] == "present":
-            result = ensure_present(client, module.params, module.check_mode)
-        else:
-            result = ensure_absent(client, module.params, module.check_mode)
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        module.fail_json_aws(e, msg=f"Failed to sync ECS cluster {module.params['name']}")
-    if result.get("cluster"):
-        result["cluster"] = camel_dict_to_snake_dict(result["cluster"], ignore_list=["tags"])
-    module.exit_json(**result)
+    run_sync(module, ensure_present, ensure_absent, f"Failed to sync ECS cluster {module.params['name']}", "cluster")
 
 
 if __name__ == "__main__":

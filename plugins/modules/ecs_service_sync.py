@@ -81,14 +81,6 @@ options:
     type: str
     choices: [SERVICE, TASK_DEFINITION, NONE]
     default: SERVICE
-  tags:
-    description: Tags of the service.
-    type: dict
-    aliases: [resource_tags]
-  purge_tags:
-    description: Remove tags not listed in O(tags).
-    type: bool
-    default: true
   wait:
     description:
       - After a change, wait until the deployment is complete (one deployment, running = desired),
@@ -108,6 +100,7 @@ extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
+  - streamflix.video_pipeline.ecs
 author:
   - StreamFlix Platform Engineering (@streamflix)
 """
@@ -151,12 +144,14 @@ created:
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict  # noqa: E402  (DOCUMENTATION comes first)
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule  # noqa: E402  (DOCUMENTATION comes first)
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry  # noqa: E402  (DOCUMENTATION comes first)
 from ansible_collections.streamflix.video_pipeline.plugins.module_utils.ecs import (  # noqa: E402  (DOCUMENTATION comes first)
+    SyncFailure,
     deployment_state,
     dict_to_ecs_tags,
+    ecs_argument_spec,
     ecs_tags_to_dict,
     normalize_service,
+    run_sync,
     service_updates,
     sync_tags,
     wait_for,
@@ -168,7 +163,7 @@ except ImportError:
     pass
 
 
-class ServiceFailure(Exception):
+class ServiceFailure(SyncFailure):
     pass
 
 
@@ -330,10 +325,9 @@ def ensure_absent(client, params, check_mode):
 
 
 def main():
-    argument_spec = dict(
+    argument_spec = ecs_argument_spec(
         name=dict(type="str", required=True),
         cluster=dict(type="str", required=True),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
         task_definition=dict(type="str"),
         desired_count=dict(type="int", default=1),
         launch_type=dict(type="str", choices=["FARGATE", "EC2", "EXTERNAL"], default="FARGATE"),
@@ -345,8 +339,6 @@ def main():
         maximum_percent=dict(type="int", default=200),
         minimum_healthy_percent=dict(type="int", default=100),
         propagate_tags=dict(type="str", choices=["SERVICE", "TASK_DEFINITION", "NONE"], default="SERVICE"),
-        tags=dict(type="dict", aliases=["resource_tags"]),
-        purge_tags=dict(type="bool", default=True),
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=900),
         wait_delay=dict(type="int", default=15),
@@ -360,19 +352,7 @@ def main():
         module.fail_json(msg=f"desired_count must be 0 or more (got {module.params['desired_count']})")
     if module.params["state"] == "present" and not module.params["subnets"]:
         module.fail_json(msg="subnets needs at least one subnet ID")
-    client = module.client("ecs", retry_decorator=AWSRetry.jittered_backoff(retries=10))
-    try:
-        if module.params["state"] == "present":
-            result = ensure_present(client, module.params, module.check_mode)
-        else:
-            result = ensure_absent(client, module.params, module.check_mode)
-    except ServiceFailure as e:
-        module.fail_json(msg=str(e))
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        module.fail_json_aws(e, msg=f"Failed to sync ECS service {module.params['name']}")
-    if result.get("service"):
-        result["service"] = camel_dict_to_snake_dict(result["service"], ignore_list=["tags"])
-    module.exit_json(**result)
+    run_sync(module, ensure_present, ensure_absent, f"Failed to sync ECS service {module.params['name']}", "service")
 
 
 if __name__ == "__main__":

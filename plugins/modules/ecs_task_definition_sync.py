@@ -21,6 +21,7 @@ description:
     (for example C(essential=true), container C(cpu=0), empty lists).
   - Revisions are sorted by number here, because C(ListTaskDefinitions) sorting is not
     honoured by every endpoint, and matched on the exact family (C(familyPrefix) is a prefix match).
+  - New revisions get O(tags) at registration; the latest revision's tags are kept in line.
   - With O(state=absent) every C(ACTIVE) revision of the family is deregistered.
 options:
   family:
@@ -65,19 +66,11 @@ options:
   execution_role_arn:
     description: IAM role ECS uses to pull the image, write logs and read secrets.
     type: str
-  tags:
-    description:
-      - Tags of the revision. New revisions get them at registration; the latest revision's tags are kept in line.
-    type: dict
-    aliases: [resource_tags]
-  purge_tags:
-    description: Remove tags not listed in O(tags).
-    type: bool
-    default: true
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
+  - streamflix.video_pipeline.ecs
 author:
   - StreamFlix Platform Engineering (@streamflix)
 """
@@ -139,21 +132,17 @@ deregistered:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule  # noqa: E402  (DOCUMENTATION comes first)
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry  # noqa: E402  (DOCUMENTATION comes first)
 from ansible_collections.streamflix.video_pipeline.plugins.module_utils.ecs import (  # noqa: E402  (DOCUMENTATION comes first)
     active_revision_arns,
     dict_to_ecs_tags,
+    ecs_argument_spec,
     ecs_tags_to_dict,
     normalize_task_definition,
     revision_of,
+    run_sync,
     sync_tags,
     task_definition_differences,
 )
-
-try:  # noqa: SIM105  (the amazon.aws pattern: AnsibleAWSModule reports a missing botocore)
-    import botocore
-except ImportError:
-    pass
 
 
 def wanted_definition(params):
@@ -232,9 +221,8 @@ def ensure_absent(client, params, check_mode):
 
 
 def main():
-    argument_spec = dict(
+    argument_spec = ecs_argument_spec(
         family=dict(type="str", required=True),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
         container_definitions=dict(type="list", elements="dict"),
         volumes=dict(type="list", elements="dict", default=[]),
         cpu=dict(type="str"),
@@ -243,23 +231,13 @@ def main():
         requires_compatibilities=dict(type="list", elements="str", default=["FARGATE"]),
         task_role_arn=dict(type="str"),
         execution_role_arn=dict(type="str"),
-        tags=dict(type="dict", aliases=["resource_tags"]),
-        purge_tags=dict(type="bool", default=True),
     )
     module = AnsibleAWSModule(
         argument_spec=argument_spec,
         required_if=[("state", "present", ["container_definitions"])],
         supports_check_mode=True,
     )
-    client = module.client("ecs", retry_decorator=AWSRetry.jittered_backoff(retries=10))
-    try:
-        if module.params["state"] == "present":
-            result = ensure_present(client, module.params, module.check_mode)
-        else:
-            result = ensure_absent(client, module.params, module.check_mode)
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        module.fail_json_aws(e, msg=f"Failed to sync task definition family {module.params['family']}")
-    module.exit_json(**result)
+    run_sync(module, ensure_present, ensure_absent, f"Failed to sync task definition family {module.params['family']}")
 
 
 if __name__ == "__main__":

@@ -8,9 +8,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-# Ansible's module layout puts DOCUMENTATION/EXAMPLES/RETURN before the imports
-# and guards the botocore import (AnsibleAWSModule reports it missing).
-# ruff: noqa: E402, SIM105
+# Ansible's module layout puts DOCUMENTATION/EXAMPLES/RETURN before the imports.
+# ruff: noqa: E402
 
 DOCUMENTATION = r"""
 ---
@@ -80,20 +79,10 @@ deletion_date:
   sample: "2026-12-03T10:00:00+00:00"
 """
 
-try:
-    import botocore
-except ImportError:
-    pass  # Handled by AnsibleAWSModule
-
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-
-AWS_ERRORS = ()
-try:
-    AWS_ERRORS = (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError)
-except NameError:
-    pass
+from ansible_collections.streamflix.video_pipeline.plugins.module_utils.errors import AWS_ERRORS
 
 
 def canonical_alias(alias):
