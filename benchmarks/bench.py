@@ -168,6 +168,16 @@ def busy_seconds(phases: list[dict]) -> float:
     return round(total, 3)
 
 
+def busy_after(phases: list[dict], run_seconds: float) -> float:
+    """How long the last wait still ran after the playbook had ended (0 if none did).
+
+    A role may leave a resource busy on purpose (the database role does not wait for
+    its instances); such a wait is neither paid by the run nor part of added_s.
+    """
+    ends = [p["start"] + wait_seconds(p) for p in phases]
+    return round(max(0.0, max(ends, default=0.0) - run_seconds), 3)
+
+
 def summarize_waits(history: dict | None) -> dict:
     """waits_s, critical_path_s and friends from GET /_proxy/phases (None values without it)."""
     if not history:
@@ -317,6 +327,9 @@ def run_phase(emulator: Emulator, phase: str, env_name: str, roles: list[str] | 
     log = log_dir / f"{emulator.mode}-{phase}.log"
     log.write_text(f"$ {' '.join(argv)}\n{proc.stdout}\n--- stderr ---\n{proc.stderr}")
     recap = parse_recap(proc.stdout)
+    waits = summarize_waits(emulator.phases()) if emulator.mode == "realistic" else {}
+    if waits.get("waits") is not None:
+        waits["busy_after_s"] = busy_after(waits["waits"], seconds)
     tasks = sum(recap.get(k, 0) for k in ("ok", "failed", "skipped", "unreachable")) if recap else None
     return {
         "phase": phase,
@@ -326,7 +339,7 @@ def run_phase(emulator: Emulator, phase: str, env_name: str, roles: list[str] | 
         "changed": recap.get("changed"),
         "failed": recap.get("failed"),
         **summarize_counts(emulator.counts()),
-        **(summarize_waits(emulator.phases()) if emulator.mode == "realistic" else {}),
+        **waits,
         "log": str(log),
     }
 

@@ -94,6 +94,13 @@ def test_busy_seconds_is_the_union_of_the_wait_intervals():
     assert bench.busy_seconds(phases) == 26.0  # [0, 20] + [30, 36]
 
 
+def test_busy_after_is_how_long_a_wait_outlived_the_run():
+    phases = [phase("rds.cluster.create", "c", 0, 15), phase("rds.instance.create", "i", 171, 24)]
+    assert bench.busy_after(phases, 193.0) == 2.0  # the instance was left 'creating'
+    assert bench.busy_after(phases, 200.0) == 0.0
+    assert bench.busy_after([], 10.0) == 0.0
+
+
 def test_summarize_waits_from_the_proxy_history():
     history = {
         "scale": 0.05,
