@@ -182,6 +182,16 @@ def _call(client, operation, **kwargs):
     return getattr(client, operation)(aws_retry=True, **kwargs)
 
 
+def _call_unless_missing(client, operation, **kwargs):
+    """_call's response, or None when AWS answers that the resource does not exist."""
+    try:
+        return _call(client, operation, **kwargs)
+    except botocore.exceptions.ClientError as error:
+        if is_not_found(error):
+            return None
+        raise
+
+
 @AWSRetry.jittered_backoff(retries=10)
 def _paginate(client, operation, **kwargs):
     return client.get_paginator(operation).paginate(**kwargs).build_full_result()
@@ -323,12 +333,10 @@ class Collector:
         target = [a.get("TargetKeyId") for a in aliases if a.get("AliasName") == alias and a.get("TargetKeyId")]
         if not target:
             return
-        try:
-            key = _call(kms, "describe_key", KeyId=target[0])["KeyMetadata"]
-        except botocore.exceptions.ClientError as error:
-            if is_not_found(error):
-                return
-            raise
+        found = _call_unless_missing(kms, "describe_key", KeyId=target[0])
+        if found is None:
+            return
+        key = found["KeyMetadata"]
         item = make_item(key["Arn"], name=alias)
         self.inventory.checked_names("kms:key", [key["KeyId"]])
         self._add_kms_key(item, key)
@@ -347,13 +355,10 @@ class Collector:
     def lookup_kinesis(self):
         name = self.names["stream"]
         self.inventory.checked_names("kinesis:stream", [name])
-        try:
-            summary = _call(self.client("kinesis"), "describe_stream_summary", StreamName=name)
-            stream = summary["StreamDescriptionSummary"]
-        except botocore.exceptions.ClientError as error:
-            if is_not_found(error):
-                return
-            raise
+        found = _call_unless_missing(self.client("kinesis"), "describe_stream_summary", StreamName=name)
+        if found is None:
+            return
+        stream = found["StreamDescriptionSummary"]
         item = make_item(stream["StreamARN"], name=name)
         if stream.get("StreamStatus") == "DELETING":
             self.inventory.add(item, "pending_deletion", reason="stream is being deleted")
@@ -364,25 +369,18 @@ class Collector:
     def lookup_sqs(self):
         name = self.names["queue"]
         self.inventory.checked_names("sqs:queue", [name])
-        try:
-            url = _call(self.client("sqs"), "get_queue_url", QueueName=name)["QueueUrl"]
-        except botocore.exceptions.ClientError as error:
-            if is_not_found(error):
-                return
-            raise
-        self.inventory.add(make_item(self.arn("sqs", name), name=name, url=url))
+        found = _call_unless_missing(self.client("sqs"), "get_queue_url", QueueName=name)
+        if found is None:
+            return
+        self.inventory.add(make_item(self.arn("sqs", name), name=name, url=found["QueueUrl"]))
 
     # --- SNS ----------------------------------------------------------------------
     def lookup_sns(self):
         name = self.names["topic"]
         arn = self.arn("sns", name)
         self.inventory.checked_names("sns:topic", [name])
-        try:
-            _call(self.client("sns"), "get_topic_attributes", TopicArn=arn)
-        except botocore.exceptions.ClientError as error:
-            if is_not_found(error):
-                return
-            raise
+        if _call_unless_missing(self.client("sns"), "get_topic_attributes", TopicArn=arn) is None:
+            return
         self.inventory.add(make_item(arn, name=name))
 
     # --- RDS ----------------------------------------------------------------------
@@ -391,12 +389,8 @@ class Collector:
         cluster_id = self.names["db_cluster"]
         self.inventory.checked_names("rds:cluster", [cluster_id])
         members = []
-        try:
-            clusters = _call(rds, "describe_db_clusters", DBClusterIdentifier=cluster_id)["DBClusters"]
-        except botocore.exceptions.ClientError as error:
-            if not is_not_found(error):
-                raise
-            clusters = []
+        found = _call_unless_missing(rds, "describe_db_clusters", DBClusterIdentifier=cluster_id)
+        clusters = [] if found is None else found["DBClusters"]
         for cluster in clusters:
             members += [m["DBInstanceIdentifier"] for m in cluster.get("DBClusterMembers", [])]
             item = make_item(
@@ -425,12 +419,8 @@ class Collector:
 
         group = self.names["db_subnet_group"]
         self.inventory.checked_names("rds:subgrp", [group])
-        try:
-            groups = _call(rds, "describe_db_subnet_groups", DBSubnetGroupName=group)["DBSubnetGroups"]
-        except botocore.exceptions.ClientError as error:
-            if not is_not_found(error):
-                raise
-            groups = []
+        found = _call_unless_missing(rds, "describe_db_subnet_groups", DBSubnetGroupName=group)
+        groups = [] if found is None else found["DBSubnetGroups"]
         for found in groups:
             arn = found.get("DBSubnetGroupArn") or self.arn("rds", "subgrp:" + group)
             self.inventory.add(make_item(arn, name=group))
@@ -450,12 +440,9 @@ class Collector:
         # Secret ARNs end in the name plus "-" and six random characters.
         self.inventory.checked("secretsmanager:secret", lambda rid: rid.rsplit("-", 1)[0] in names)
         for name in self.names["secrets"]:
-            try:
-                secret = _call(sm, "describe_secret", SecretId=name)
-            except botocore.exceptions.ClientError as error:
-                if is_not_found(error):
-                    continue
-                raise
+            secret = _call_unless_missing(sm, "describe_secret", SecretId=name)
+            if secret is None:
+                continue
             item = make_item(secret["ARN"], name=secret.get("Name", name))
             self._add_secret(item, secret)
 
@@ -471,13 +458,9 @@ class Collector:
         iam = self.client("iam")
         self.inventory.checked_names("iam:role", self.names["roles"])
         for name in self.names["roles"]:
-            try:
-                role = _call(iam, "get_role", RoleName=name)["Role"]
-            except botocore.exceptions.ClientError as error:
-                if is_not_found(error):
-                    continue
-                raise
-            self.inventory.add(make_item(role["Arn"], name=name))
+            found = _call_unless_missing(iam, "get_role", RoleName=name)
+            if found is not None:
+                self.inventory.add(make_item(found["Role"]["Arn"], name=name))
 
     # --- ECS ----------------------------------------------------------------------
     def lookup_ecs(self):
