@@ -65,7 +65,7 @@ molecule: setup
 test: lint unit integration molecule
 
 bench: setup
-	$(BIN)/python benchmarks/bench.py
+	$(BIN)/python benchmarks/bench.py --realistic $(BENCH_ARGS)
 
 clean: emulator-stop
 	rm -rf $(VENV) .emulator outputs tests/output .pytest_cache .ruff_cache
