@@ -52,10 +52,10 @@ unit: setup
 	$(BIN)/pytest -q tests/unit
 
 integration: setup
-	$(BIN)/pytest -q -n $(WORKERS) --dist loadfile -m "not slow" tests/integration
+	$(BIN)/pytest -q -n $(WORKERS) --dist loadfile --durations=15 tests/integration
 
-# Killed-run and realistic-emulator (latency, injected faults) tests: about 15
-# minutes on 2 cores and not yet proven green, so not part of `make test` yet.
+# Only the whole-stack tests that take longest (killed runs, realistic latency
+# and injected faults); `make integration` runs them too, first.
 test-slow: setup
 	$(BIN)/pytest -q -n $(WORKERS) --dist loadfile -m slow tests/integration
 

@@ -60,3 +60,28 @@ def aws(endpoint):
         return cache[service]
 
     return client
+
+
+# `--dist loadfile` hands whole files to workers in collection order: the
+# files that take longest go first, so no worker starts a long one at the end.
+# Measured order (slowest first); any other file keeps its place after these.
+SLOWEST_FILES = [
+    "test_interrupted.py",
+    "test_realistic_stack.py",
+    "test_ecs.py",
+    "test_full_stack_two_envs.py",
+    "test_full_stack.py",
+    "test_full_stack_drift.py",
+    "test_monitoring.py",
+    "test_database.py",
+    "test_secrets.py",
+    "test_streaming.py",
+]
+
+
+def pytest_collection_modifyitems(items):
+    def rank(item) -> int:
+        name = item.path.name
+        return SLOWEST_FILES.index(name) if name in SLOWEST_FILES else len(SLOWEST_FILES)
+
+    items.sort(key=rank)  # stable: tests keep their file order
