@@ -62,12 +62,38 @@ def aws(endpoint):
     return client
 
 
+@pytest.fixture(scope="module")
+def realistic_emu(tmp_path_factory):
+    """A private emulator behind the realistic proxy (AWS's times x 1/20, the default) for one test module."""
+    from tests.integration.test_realistic_emulator import Realistic
+
+    # the tests' own reads ride through injected faults like the modules do
+    emulator = Realistic(tmp_path_factory.mktemp("realistic-stack"), "--latency-scale", "0.05", retries=10)
+    yield emulator
+    emulator.stop()
+
+
+@pytest.fixture(scope="module")
+def aws_realistic(realistic_emu):
+    """aws_realistic("rds") -> a boto3 client of the module's realistic emulator."""
+    cache = {}
+
+    def client(service: str):
+        if service not in cache:
+            cache[service] = realistic_emu.client(service)
+        return cache[service]
+
+    return client
+
+
 # `--dist loadfile` hands whole files to workers in collection order: the
 # files that take longest go first, so no worker starts a long one at the end.
 # Measured order (slowest first); any other file keeps its place after these.
 SLOWEST_FILES = [
     "test_interrupted.py",
+    "test_interrupted_teardown.py",
     "test_realistic_stack.py",
+    "test_realistic_faults.py",
     "test_ecs.py",
     "test_full_stack_two_envs.py",
     "test_full_stack.py",

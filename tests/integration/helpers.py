@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import uuid
@@ -147,3 +148,31 @@ def teardown(endpoint: str, env_name: str, **kwargs) -> PlaybookRun:
 def assert_no_change(run: PlaybookRun) -> None:
     assert run.rc == 0 and run.failed == 0, run.explain()
     assert run.changed == 0, f"expected changed=0, these tasks changed: {run.changed_tasks()}\n{run.explain()}"
+
+
+def run_and_kill(endpoint: str, playbook: str, env_name: str, role: str, nth_task: int = 2) -> bool:
+    """Run the playbook; SIGKILL it when it starts its nth task inside role. True if killed."""
+    argv = [str(VENV_BIN / "ansible-playbook"), playbook, "-e", f"env={env_name}"]
+    proc = subprocess.Popen(
+        argv,
+        cwd=REPO,
+        env=ansible_env(endpoint),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    marker = f"TASK [streamflix.video_pipeline.{role} : "
+    seen = 0
+    killed = False
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.startswith(marker) and "Validating arguments" not in line:
+            seen += 1
+            if seen == nth_task:
+                os.killpg(proc.pid, signal.SIGKILL)
+                killed = True
+                break
+    proc.stdout.close()
+    proc.wait(timeout=600)
+    return killed
