@@ -37,19 +37,6 @@ def form(service: str) -> dict[str, str]:
     return {"authorization": auth(service), "content-type": "application/x-www-form-urlencoded; charset=utf-8"}
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
 @pytest.fixture
 def states(clock) -> proxy.ResourceStates:
     return proxy.ResourceStates(scale=0.1, clock=clock)

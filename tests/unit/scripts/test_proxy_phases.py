@@ -14,19 +14,6 @@ from _load import load
 proxy = load("emulator_proxy", "scripts/emulator_proxy.py")
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 500.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
 @pytest.fixture
 def states(clock) -> proxy.ResourceStates:
     return proxy.ResourceStates(scale=0.05, clock=clock)
