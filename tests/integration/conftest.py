@@ -10,7 +10,7 @@ import sys
 import boto3
 import pytest
 
-from tests.integration.helpers import REPO
+from tests.integration.helpers import REPO, deploy, new_env, run_playbook
 
 
 def _free_port() -> int:
@@ -60,6 +60,20 @@ def aws(endpoint):
         return cache[service]
 
     return client
+
+
+@pytest.fixture(scope="module")
+def stack(endpoint, request):
+    """All six roles deployed in a fresh env for one test module, torn down after it: (env name, first run).
+
+    The env name starts with the module's ENV_PREFIX. Tests that use it run in
+    file order and may change or tear the env down (`--dist loadfile` keeps a
+    file on one worker); the final teardown then finds nothing.
+    """
+    name = new_env(request.module.ENV_PREFIX)
+    first = deploy(endpoint, name)
+    yield name, first
+    run_playbook(endpoint, "teardown.yml", name)
 
 
 @pytest.fixture(scope="module")

@@ -11,18 +11,11 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from tests.integration.helpers import REPO, assert_no_change, deploy, new_env, run_playbook, teardown
 from tests.integration.stack import expected_counts, nothing_left, resource_counts
 
-
-@pytest.fixture(scope="module")
-def stack(endpoint):
-    name = new_env("fs")
-    first = deploy(endpoint, name)
-    yield name, first
-    run_playbook(endpoint, "teardown.yml", name)
+# prefix of the env the shared `stack` fixture (conftest.py) deploys for this file
+ENV_PREFIX = "fs"
 
 
 def test_empty_to_complete(stack, aws):

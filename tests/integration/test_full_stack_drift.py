@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
+from tests.integration.helpers import assert_no_change, run_playbook
 
-from tests.integration.helpers import assert_no_change, deploy, new_env, run_playbook
-
-
-@pytest.fixture(scope="module")
-def stack(endpoint):
-    name = new_env("dr")
-    first = deploy(endpoint, name)
-    yield name, first
-    run_playbook(endpoint, "teardown.yml", name)
+# prefix of the env the shared `stack` fixture (conftest.py) deploys for this file
+ENV_PREFIX = "dr"
 
 
 def _drift(aws, name):

@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
-
 from tests.integration.helpers import assert_no_change, deploy, new_env, run_playbook, teardown
 from tests.integration.stack import expected_counts, nothing_left, resource_counts
 
-
-@pytest.fixture(scope="module")
-def stack(endpoint):
-    name = new_env("a")
-    first = deploy(endpoint, name)
-    yield name, first
-    run_playbook(endpoint, "teardown.yml", name)
+# prefix of the env the shared `stack` fixture (conftest.py) deploys for this file
+ENV_PREFIX = "a"
 
 
 def test_second_env_lives_beside_and_leaves_without_touching_it(stack, endpoint, aws):
