@@ -3,8 +3,12 @@
 # so each AWS task skips the interpreter start and the boto3 import (about
 # 1.8x less CPU per run, measured on the network role). Not shipped in the
 # collection (galaxy.yml build_ignore).
+import builtins
 import os
 
+import ansible.collections.list
+import ansible_mitogen.module_finder
+import ansible_mitogen.planner
 from ansible_mitogen.plugins.strategy.mitogen_linear import StrategyModule  # noqa: F401
 
 # The interpreters mitogen starts inherit this environment: ../preload holds a
@@ -13,3 +17,37 @@ from ansible_mitogen.plugins.strategy.mitogen_linear import StrategyModule  # no
 _PRELOAD = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "preload")
 if _PRELOAD not in os.environ.get("PYTHONPATH", "").split(os.pathsep):
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (_PRELOAD, os.environ.get("PYTHONPATH")) if p)
+
+# mitogen lists every installed collection (importing each one and parsing its
+# meta/runtime.yml: the `ansible` package ships about a hundred) before the
+# first run of each collection module, and caches the answer in the process.
+# But every task runs in a worker process forked from the controller, so the
+# cache dies with the task and the listing (~0.2 s of CPU) is paid per task.
+# Listing once here, in the controller, lets every forked worker inherit it:
+# ~40% less CPU per AWS task. The list cannot change during a run.
+_COLLECTION_DIRS = tuple(p.decode("utf-8") for p in ansible.collections.list.list_collection_dirs())
+
+
+def _load_collections(invocation):
+    invocation._extra_sys_paths.update(_COLLECTION_DIRS)
+
+
+ansible_mitogen.planner._load_collections = _load_collections
+
+
+# Before a module's first run, mitogen compiles its source and every
+# module_utils file it imports to find their imports, once per module: the
+# amazon.aws module_utils are compiled again for each of the ~30 modules a
+# deploy uses (~3 s of CPU per run). The same source always compiles to the
+# same code, so one compile per source per run is enough.
+_COMPILED = {}
+
+
+def _compile_once(source, filename, mode, *args, **kwargs):
+    key = (source, filename, mode, args, tuple(sorted(kwargs.items())))
+    if key not in _COMPILED:
+        _COMPILED[key] = builtins.compile(source, filename, mode, *args, **kwargs)
+    return _COMPILED[key]
+
+
+ansible_mitogen.module_finder.compile = _compile_once
