@@ -10,7 +10,7 @@ import sys
 import boto3
 import pytest
 
-from tests.integration.helpers import REPO, deploy, new_env, run_playbook
+from tests.integration.helpers import REPO, STACK_VARS, deploy, new_env, run_playbook
 
 
 def _free_port() -> int:
@@ -62,13 +62,53 @@ def aws(endpoint):
     return client
 
 
+class DeployedEnv:
+    """An env deployed once and shared by the tests of one xdist group (see GROUPS below)."""
+
+    def __init__(self, endpoint: str, prefix: str, extra_vars: dict, verbosity: int = 0):
+        self.endpoint = endpoint
+        self.name = new_env(prefix)
+        self.extra_vars = extra_vars
+        self.first = deploy(endpoint, self.name, extra_vars=extra_vars, verbosity=verbosity)
+        self.torn_down = False
+
+    def close(self) -> None:
+        if not self.torn_down:
+            run_playbook(self.endpoint, "teardown.yml", self.name)
+
+
+@pytest.fixture(scope="session")
+def stack_env(endpoint):
+    """All six roles, deployed once at -vvv (test_secrets.py checks that output for leaks), only ever read.
+
+    Every test that takes this fixture runs on one worker, in the "stack" group,
+    so the whole SPEC read-back of every role costs one deploy. The group's
+    last test (test_full_stack.py) tears it down twice.
+    """
+    env = DeployedEnv(endpoint, "s", STACK_VARS, verbosity=3)
+    yield env
+    env.close()
+
+
+@pytest.fixture(scope="session")
+def changing_env(endpoint):
+    """All six roles, deployed once for the in-place change tests of every role (the "changes" group).
+
+    Each of those tests puts back what it changed, so the group's last test can
+    prove that a run of the whole pipeline then changes nothing.
+    """
+    env = DeployedEnv(endpoint, "c", STACK_VARS)
+    yield env
+    env.close()
+
+
 @pytest.fixture(scope="module")
 def stack(endpoint, request):
     """All six roles deployed in a fresh env for one test module, torn down after it: (env name, first run).
 
     The env name starts with the module's ENV_PREFIX. Tests that use it run in
-    file order and may change or tear the env down (`--dist loadfile` keeps a
-    file on one worker); the final teardown then finds nothing.
+    file order and may change or tear the env down (a file is one xdist group
+    unless its tests share a session env); the final teardown then finds nothing.
     """
     name = new_env(request.module.ENV_PREFIX)
     first = deploy(endpoint, name)
@@ -100,28 +140,40 @@ def aws_realistic(realistic_emu):
     return client
 
 
-# `--dist loadfile` hands whole files to workers in collection order: the
-# files that take longest go first, so no worker starts a long one at the end.
-# Measured order (slowest first); any other file keeps its place after these.
-SLOWEST_FILES = [
-    "test_interrupted.py",
-    "test_interrupted_teardown.py",
-    "test_realistic_stack.py",
-    "test_realistic_faults.py",
-    "test_ecs.py",
-    "test_full_stack_two_envs.py",
-    "test_full_stack.py",
-    "test_full_stack_drift.py",
-    "test_monitoring.py",
-    "test_database.py",
-    "test_secrets.py",
-    "test_streaming.py",
+# Scheduling (`--dist loadgroup --no-loadscope-reorder`, see the Makefile): a
+# test that uses a session env joins that env's group, so one worker deploys it
+# once; every other test is grouped with its file (module fixtures stay on one
+# worker). Groups are handed out in collection order, so the longest chains are
+# put first; any other group keeps its place after these.
+SESSION_ENV_GROUPS = {"stack_env": "stack", "changing_env": "changes"}
+SLOWEST_GROUPS = [
+    "test_interrupted",
+    "changes",
+    "stack",
+    "test_realistic_stack",
+    "test_full_stack_drift",
+    "test_realistic_faults",
+    "test_prod",
+    "test_check_mode",
 ]
 
 
-def pytest_collection_modifyitems(items):
-    def rank(item) -> int:
-        name = item.path.name
-        return SLOWEST_FILES.index(name) if name in SLOWEST_FILES else len(SLOWEST_FILES)
+def _group(item) -> str:
+    for fixture, group in SESSION_ENV_GROUPS.items():
+        if fixture in item.fixturenames:
+            return group
+    return item.path.stem
 
-    items.sort(key=rank)  # stable: tests keep their file order
+
+@pytest.hookimpl(tryfirst=True)  # before xdist turns the marks into scheduling groups
+def pytest_collection_modifyitems(items):
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(_group(item)))
+
+    def rank(item) -> tuple[int, int]:
+        group = _group(item)
+        place = SLOWEST_GROUPS.index(group) if group in SLOWEST_GROUPS else len(SLOWEST_GROUPS)
+        # a group's env is torn down by its test marked last_in_group
+        return place, 1 if item.get_closest_marker("last_in_group") else 0
+
+    items.sort(key=rank)  # stable: the tests of a group keep their file order

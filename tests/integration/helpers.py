@@ -28,6 +28,12 @@ TASK_HEADER = re.compile(r"^TASK \[(?P<name>.*)\] \**$")
 CHANGED_LINE = re.compile(r"^changed: \[localhost\]")
 
 
+# What the shared envs of conftest.py are deployed with: an alarm e-mail, so
+# the monitoring role's subscription is there to be read back.
+ALARM_EMAIL = "video-oncall@example.com"
+STACK_VARS = {"monitoring_alarm_email": ALARM_EMAIL}
+
+
 def new_env(prefix: str = "t") -> str:
     """A fresh, valid env name (tests never share one)."""
     return f"{prefix}{uuid.uuid4().hex[:7]}"
@@ -150,9 +156,18 @@ def assert_no_change(run: PlaybookRun) -> None:
     assert run.changed == 0, f"expected changed=0, these tasks changed: {run.changed_tasks()}\n{run.explain()}"
 
 
-def run_and_kill(endpoint: str, playbook: str, env_name: str, role: str, nth_task: int = 2) -> bool:
-    """Run the playbook; SIGKILL it when it starts its nth task inside role. True if killed."""
-    argv = [str(VENV_BIN / "ansible-playbook"), playbook, "-e", f"env={env_name}"]
+def run_and_kill(endpoint: str, playbook: str, env_name: str, role: str, roles: list[str] | None = None) -> bool:
+    """Run the playbook (for roles, default all) and SIGKILL it half-way through role. True if killed.
+
+    Half-way: at the first task of the role that starts after the role has
+    reported a change (a resource made or removed, more to come). The preflight
+    runs each role's input checks before any role starts: the role's tasks are
+    only counted once roles are applied.
+    """
+    evars = {"env": env_name}
+    if roles is not None:
+        evars["video_pipeline_roles"] = roles
+    argv = [str(VENV_BIN / "ansible-playbook"), playbook, "-e", json.dumps(evars)]
     proc = subprocess.Popen(
         argv,
         cwd=REPO,
@@ -163,16 +178,18 @@ def run_and_kill(endpoint: str, playbook: str, env_name: str, role: str, nth_tas
         start_new_session=True,
     )
     marker = f"TASK [streamflix.video_pipeline.{role} : "
-    seen = 0
-    killed = False
+    applying = in_role = changed = killed = False
     assert proc.stdout is not None
     for line in proc.stdout:
-        if line.startswith(marker) and "Validating arguments" not in line:
-            seen += 1
-            if seen == nth_task:
+        if line.startswith("TASK ["):
+            applying = applying or line.startswith("TASK [Apply each role]")
+            in_role = applying and line.startswith(marker)
+            if in_role and changed:
                 os.killpg(proc.pid, signal.SIGKILL)
                 killed = True
                 break
+        elif in_role and CHANGED_LINE.match(line):
+            changed = True
     proc.stdout.close()
     proc.wait(timeout=600)
     return killed

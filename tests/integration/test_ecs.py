@@ -1,4 +1,10 @@
-"""The ecs role against the emulator: SPEC settings, idempotency, check mode, a real change, teardown."""
+"""The ecs role: SPEC settings read back; re-run, check mode and a real change in place.
+
+The read-backs use the shared full-stack env (conftest.py: stack_env), the
+runs the shared env of the "changes" group (changing_env). Its teardown is
+test_full_stack.py and extensions/molecule/ecs/; runs without prerequisites,
+test_ecs_edges.py.
+"""
 
 from __future__ import annotations
 
@@ -6,88 +12,12 @@ import json
 
 import pytest
 
-from tests.integration.helpers import REPO, assert_no_change, deploy, new_env, run_playbook, teardown
+from tests.integration.helpers import assert_no_change, run_playbook
 
 ECS = ["ecs"]
 PREREQUISITE_ROLES = ["network", "streaming", "database", "secrets"]
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
-
-
-def role_exists(role: str) -> bool:
-    return (REPO / "roles" / role / "tasks" / "present.yml").exists()
-
-
-def _tags(env: str, component: str) -> list[dict]:
-    return [
-        {"Key": "Project", "Value": "video-processing"},
-        {"Key": "Environment", "Value": env},
-        {"Key": "ManagedBy", "Value": "ansible"},
-        {"Key": "Component", "Value": component},
-    ]
-
-
-def _create_network(aws, env: str) -> None:
-    ec2 = aws("ec2")
-    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    ec2.create_tags(
-        Resources=[vpc], Tags=[*_tags(env, "network"), {"Key": "Name", "Value": f"video-processing-vpc-{env}"}]
-    )
-    for i, (suffix, az) in enumerate((("a", f"{REGION}a"), ("b", f"{REGION}b"))):
-        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i * 16}.0/20", AvailabilityZone=az)["Subnet"]
-        name = f"video-processing-public-{suffix}-{env}"
-        ec2.create_tags(Resources=[subnet["SubnetId"]], Tags=[*_tags(env, "network"), {"Key": "Name", "Value": name}])
-    sg = ec2.create_security_group(VpcId=vpc, GroupName=f"video-processing-ecs-sg-{env}", Description="ecs")["GroupId"]
-    ec2.create_tags(Resources=[sg], Tags=_tags(env, "network"))
-
-
-def _create_streaming(aws, env: str) -> None:
-    kms = aws("kms")
-    key = kms.create_key(Description=f"video-processing-{env}")["KeyMetadata"]["KeyId"]
-    kms.create_alias(AliasName=f"alias/video-processing-{env}", TargetKeyId=key)
-    aws("kinesis").create_stream(StreamName=f"video-ingestion-stream-{env}", ShardCount=2)
-    aws("sqs").create_queue(QueueName=f"video-processing-dlq-{env}", Attributes={"KmsMasterKeyId": key})
-
-
-def _create_database(aws, env: str) -> None:
-    aws("rds").create_db_cluster(
-        DBClusterIdentifier=f"video-metadata-cluster-{env}",
-        Engine="aurora-postgresql",
-        MasterUsername="videoadmin",
-        ManageMasterUserPassword=True,
-        DatabaseName="videometadata",
-    )
-
-
-def _create_secrets(aws, env: str) -> None:
-    sm = aws("secretsmanager")
-    sm.create_secret(
-        Name=f"video-processing-db-credentials-{env}", SecretString=json.dumps({"host": "db", "port": 5432})
-    )
-    sm.create_secret(Name=f"video-processing-api-keys-{env}", SecretString=json.dumps({"partner": "k-123"}))
-
-
-CREATORS = {
-    "network": _create_network,
-    "streaming": _create_streaming,
-    "database": _create_database,
-    "secrets": _create_secrets,
-}
-
-
-def deploy_prerequisites(endpoint, aws, env: str) -> list[str]:
-    """Deploy the prerequisite roles that exist in the tree; fake the others with boto3.
-
-    Returns the roles that were deployed with Ansible (the teardown removes them).
-    The fakes only carry what the ecs role looks up (names per SPEC.md).
-    """
-    real = [role for role in PREREQUISITE_ROLES if role_exists(role)]
-    if real:
-        deploy(endpoint, env, roles=real)
-    for role in PREREQUISITE_ROLES:
-        if role not in real:
-            CREATORS[role](aws, env)
-    return real
 
 
 def ecs_changes(run) -> list[str]:
@@ -104,17 +34,8 @@ def active_revisions(aws, env: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def stack(endpoint, aws):
-    name = new_env("ecs")
-    real = deploy_prerequisites(endpoint, aws, name)
-    first = deploy(endpoint, name, roles=ECS)
-    yield {"env": name, "first": first}
-    run_playbook(endpoint, "teardown.yml", name, roles=[*ECS, *real])
-
-
-@pytest.fixture(scope="module")
-def env_name(stack):
-    return stack["env"]
+def env_name(stack_env):
+    return stack_env.name
 
 
 def _service(aws, env):
@@ -332,19 +253,15 @@ def test_service(env_name, aws):
     _standard_tags(service["tags"], env_name)
 
 
-def test_second_run_changes_nothing(env_name, endpoint, aws):
+def test_second_run_changes_nothing(changing_env, endpoint, aws):
+    env_name = changing_env.name
     before = active_revisions(aws, env_name)
     assert_no_change(run_playbook(endpoint, "site.yml", env_name, roles=ECS))
     assert active_revisions(aws, env_name) == before
 
 
-def test_check_diff_on_converged_env_changes_nothing(env_name, endpoint, aws):
-    before = active_revisions(aws, env_name)
-    assert_no_change(run_playbook(endpoint, "site.yml", env_name, roles=ECS, check=True, diff=True))
-    assert active_revisions(aws, env_name) == before
-
-
-def test_check_mode_reports_a_change_without_registering(env_name, endpoint, aws):
+def test_check_mode_reports_a_change_without_registering(changing_env, endpoint, aws):
+    env_name = changing_env.name
     before = active_revisions(aws, env_name)
     run = run_playbook(
         endpoint, "site.yml", env_name, roles=ECS, check=True, diff=True, extra_vars={"ecs_memory": 4096}
@@ -358,7 +275,8 @@ def test_check_mode_reports_a_change_without_registering(env_name, endpoint, aws
     assert active_revisions(aws, env_name) == before
 
 
-def test_real_change_registers_one_revision_and_rolls_the_service(env_name, endpoint, aws):
+def test_real_change_registers_one_revision_and_rolls_the_service(changing_env, endpoint, aws):
+    env_name = changing_env.name
     before = active_revisions(aws, env_name)
     change = {
         "ecs_memory": 4096,
@@ -383,21 +301,10 @@ def test_real_change_registers_one_revision_and_rolls_the_service(env_name, endp
     # the same change again is a no-op
     assert_no_change(run_playbook(endpoint, "site.yml", env_name, roles=ECS, extra_vars=change))
     assert active_revisions(aws, env_name) == after
-
-
-def test_teardown_twice_leaves_nothing(env_name, endpoint, aws):
-    first = teardown(endpoint, env_name, roles=ECS)
-    assert first.changed > 0
-    second = teardown(endpoint, env_name, roles=ECS)
-    assert second.changed == 0, second.changed_tasks()
-    ecs = aws("ecs")
-    assert active_revisions(aws, env_name) == []
-    clusters = ecs.describe_clusters(clusters=[f"video-processing-cluster-{env_name}"])["clusters"]
-    assert all(c["status"] == "INACTIVE" for c in clusters)
-    roles = [r["RoleName"] for r in aws("iam").list_roles()["Roles"]]
-    assert f"video-processing-exec-role-{env_name}" not in roles
-    assert f"video-processing-task-role-{env_name}" not in roles
-    name = f"/ecs/video-processing-{env_name}"
-    assert [
-        g for g in aws("logs").describe_log_groups(logGroupNamePrefix=name)["logGroups"] if g["logGroupName"] == name
-    ] == []
+    # and back to the defaults: one more revision, the service on it
+    back = run_playbook(endpoint, "site.yml", env_name, roles=ECS)
+    assert back.rc == 0 and back.failed == 0, back.explain()
+    assert ecs_changes(back) == ecs_changes(run), back.changed_tasks()
+    latest = active_revisions(aws, env_name)[-1]
+    assert _task_definition(aws, latest)["taskDefinition"]["memory"] == "2048"
+    assert _service(aws, env_name)["taskDefinition"] == latest

@@ -1,8 +1,15 @@
-"""Drift on a complete env: --check --diff reports exactly what was changed out of band, a run repairs it."""
+"""Drift and a neighbour on one complete env (the module's `stack`, conftest.py), in file order.
+
+First --check --diff reports exactly what was changed out of band and a run
+repairs it; then a second env is built beside it and torn down; the last run
+on the first env, which changes nothing, proves both the repair and that the
+neighbour's teardown touched nothing of it.
+"""
 
 from __future__ import annotations
 
-from tests.integration.helpers import assert_no_change, run_playbook
+from tests.integration.helpers import assert_no_change, deploy, new_env, run_playbook, teardown
+from tests.integration.stack import expected_counts, nothing_left, resource_counts
 
 # prefix of the env the shared `stack` fixture (conftest.py) deploys for this file
 ENV_PREFIX = "dr"
@@ -101,4 +108,14 @@ def test_drift_is_reported_by_check_and_repaired_by_a_run(stack, endpoint, aws):
         "ecs_ingress": 0,
         "alarm_threshold": threshold,
     }
+
+
+def test_second_env_lives_beside_and_leaves_without_touching_it(stack, endpoint, aws):
+    name = stack[0]
+    other = new_env("b")
+    deploy(endpoint, other)
+    assert resource_counts(aws, other) == expected_counts()
+    teardown(endpoint, other)
+    assert nothing_left(aws, other) == {}
+    assert resource_counts(aws, name) == expected_counts()
     assert_no_change(run_playbook(endpoint, "site.yml", name))

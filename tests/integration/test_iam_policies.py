@@ -1,4 +1,8 @@
-"""Every IAM policy the pipeline deploys, read back from the emulator and linted with parliament."""
+"""Every IAM policy the pipeline deploys, read back from the emulator and linted with parliament.
+
+The env is the shared one of the "changes" group (conftest.py: changing_env):
+all six roles, so the flow-log role of the monitoring role is linted too.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,8 @@ import json
 import pytest
 from parliament import analyze_policy_string
 
-from tests.integration.helpers import deploy, new_env, run_playbook
-from tests.integration.test_ecs import ACCOUNT, REGION, deploy_prerequisites
+from tests.integration.helpers import deploy
+from tests.integration.test_ecs import ACCOUNT, REGION
 
 # A private ECR image, so the execution role also carries its image-pull
 # statements (a public image needs none) and they are linted too.
@@ -30,12 +34,13 @@ def _findings(policy: str) -> list[tuple[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def env_name(endpoint, aws):
-    name = new_env("iam")
-    real = deploy_prerequisites(endpoint, aws, name)
-    deploy(endpoint, name, roles=["ecs"], extra_vars={"ecs_image": PRIVATE_IMAGE})
-    yield name
-    run_playbook(endpoint, "teardown.yml", name, roles=["ecs", *real])
+def env_name(changing_env, endpoint):
+    """The "changes" group's env (all six roles) with the ecs role re-run on a private image, then put back."""
+    deploy(
+        endpoint, changing_env.name, roles=["ecs"], extra_vars={**changing_env.extra_vars, "ecs_image": PRIVATE_IMAGE}
+    )
+    yield changing_env.name
+    deploy(endpoint, changing_env.name, roles=["ecs"], extra_vars=changing_env.extra_vars)
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,10 @@
-"""The monitoring role against the emulator: SPEC settings, idempotency, check mode, a real change, teardown.
+"""The monitoring role: SPEC settings read back, a threshold change in place, bad input, an empty env.
 
-Deploys network + streaming + monitoring only: the alarms and dashboard widgets
-on ECS and Aurora metrics must not need the ecs and database roles.
+The read-backs use the shared full-stack env (conftest.py: stack_env), the
+change the shared env of the "changes" group (changing_env). That the alarms
+and dashboard on ECS and Aurora metrics need neither the ecs nor the database
+role is extensions/molecule/monitoring/ (network + streaming + monitoring);
+check mode before the first deploy is test_check_mode.py.
 """
 
 from __future__ import annotations
@@ -10,10 +13,9 @@ import json
 
 import pytest
 
-from tests.integration.helpers import assert_no_change, deploy, new_env, run_playbook, teardown
+from tests.integration.helpers import ALARM_EMAIL, new_env, run_playbook
 
-ROLES = ["network", "streaming", "monitoring"]
-EMAIL = "video-oncall@example.com"
+EMAIL = ALARM_EMAIL  # the shared envs are deployed with it
 # dev sizing (every test env is an ephemeral env): profiles/ephemeral.yml
 ITERATOR_AGE_MS = 300000.0
 ACU_PERCENT = 90.0
@@ -32,46 +34,9 @@ def assert_standard_tags(tags: dict, env_name: str):
     assert tags["Component"] == "monitoring"
 
 
-CHECK_RUNS = {}
-
-
 @pytest.fixture(scope="module")
-def env_name(endpoint, aws):
-    """network + streaming, then monitoring in check mode (kept for a test), then monitoring for real."""
-    name = new_env("mon")
-    deploy(endpoint, name, roles=["network", "streaming"])
-    CHECK_RUNS[name] = run_playbook(
-        endpoint,
-        "site.yml",
-        name,
-        roles=["monitoring"],
-        extra_vars={"monitoring_alarm_email": EMAIL},
-        check=True,
-        diff=True,
-    )
-    CHECK_RUNS[name].left_behind = [topic_arn(aws, name), *alarms_of(aws, name)]
-    deploy(endpoint, name, roles=["monitoring"], extra_vars={"monitoring_alarm_email": EMAIL})
-    yield name
-    run_playbook(endpoint, "teardown.yml", name, roles=ROLES)
-
-
-def test_check_mode_before_the_first_deploy_reports_and_creates_nothing(env_name):
-    """Recorded before the real deploy: every resource would be created, nothing failed, nothing was made."""
-    run = CHECK_RUNS[env_name]
-    assert run.rc == 0 and run.failed == 0, run.explain()
-    changed = run.changed_tasks()
-    for task in (
-        "alarm topic would be created",
-        "Encrypt the alarm topic",
-        "Alarms",
-        "Tag the alarms",
-        "Dashboard",
-        "Flow log group",
-        "Flow-log delivery role",
-    ):
-        assert any(task in name for name in changed), f"{task!r} not reported as a change: {changed}"
-    assert len([n for n in changed if n.endswith("Alarms")]) == 6
-    assert run.left_behind == [None], run.left_behind
+def env_name(stack_env):
+    return stack_env.name
 
 
 @pytest.fixture(scope="module")
@@ -211,32 +176,17 @@ def test_flow_logs(env_name, aws, key_arn):
     assert iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"] == []
     (policy_name,) = iam.list_role_policies(RoleName=role_name)["PolicyNames"]
     document = iam.get_role_policy(RoleName=role_name, PolicyName=policy_name)["PolicyDocument"]
-    resources = {
-        r for s in document["Statement"] for r in ([s["Resource"]] if isinstance(s["Resource"], str) else s["Resource"])
-    }
+    by_sid = {s["Sid"]: s for s in document["Statement"]}
     group_arn = f"arn:aws:logs:us-east-1:{account}:log-group:{group_name}"
-    assert resources == {group_arn, f"{group_arn}:*"}
+    assert set(by_sid["WriteVpcFlowLogGroup"]["Resource"]) == {group_arn, f"{group_arn}:*"}
+    assert by_sid["DescribeLogGroupsHasNoResourceLevelPermissions"]["Action"] == "logs:DescribeLogGroups"
+    assert by_sid["DescribeLogGroupsHasNoResourceLevelPermissions"]["Resource"] == "*"
+    assert len(by_sid) == 2
 
 
-# A second run of the role alone changing nothing is molecule's idempotence step
-# (extensions/molecule/monitoring/); a second run of all six roles, test_full_stack.py.
-
-
-def test_check_diff_on_converged_env_changes_nothing(env_name, endpoint):
-    run = run_playbook(
-        endpoint,
-        "site.yml",
-        env_name,
-        roles=["monitoring"],
-        extra_vars={"monitoring_alarm_email": EMAIL},
-        check=True,
-        diff=True,
-    )
-    assert_no_change(run)
-
-
-def test_threshold_change_is_applied(env_name, endpoint, aws):
+def test_threshold_change_is_applied(changing_env, endpoint, aws):
     """A real change: a tighter iterator-age threshold (and no e-mail) reaches the alarm and the dashboard."""
+    env_name = changing_env.name
     run = run_playbook(
         endpoint, "site.yml", env_name, roles=["monitoring"], extra_vars={"monitoring_alarm_iterator_age_ms": 120000}
     )
@@ -258,6 +208,17 @@ def test_threshold_change_is_applied(env_name, endpoint, aws):
     assert aws("sns").list_subscriptions_by_topic(TopicArn=topic_arn(aws, env_name))["Subscriptions"] == []
     # and the other alarms kept their thresholds
     assert alarms_of(aws, env_name)[f"video-processing-aurora-acu-utilization-{env_name}"]["Threshold"] == ACU_PERCENT
+
+    # and back: the profile's threshold and the e-mail subscription again
+    back = run_playbook(endpoint, "site.yml", env_name, roles=["monitoring"], extra_vars=changing_env.extra_vars)
+    assert back.rc == 0 and back.failed == 0, back.explain()
+    alarm = alarms_of(aws, env_name)[f"video-processing-iterator-age-{env_name}"]
+    assert alarm["Threshold"] == ITERATOR_AGE_MS
+    endpoints = [
+        s["Endpoint"]
+        for s in aws("sns").list_subscriptions_by_topic(TopicArn=topic_arn(aws, env_name))["Subscriptions"]
+    ]
+    assert endpoints == [EMAIL]
 
 
 @pytest.mark.parametrize(
@@ -288,19 +249,3 @@ def test_monitoring_alone_on_empty_env(endpoint, aws):
     assert real.rc != 0
     assert "run the network role first" in real.stdout and "run the streaming role first" in real.stdout, real.explain()
     assert topic_arn(aws, name) is None
-
-
-def test_teardown_twice_leaves_nothing(env_name, endpoint, aws):
-    first = teardown(endpoint, env_name, roles=ROLES)
-    assert first.changed > 0
-    second = teardown(endpoint, env_name, roles=ROLES)
-    assert second.changed == 0, second.changed_tasks()
-    assert topic_arn(aws, env_name) is None
-    assert alarms_of(aws, env_name) == {}
-    dashboards = aws("cloudwatch").list_dashboards(DashboardNamePrefix=f"video-processing-{env_name}")
-    assert dashboards["DashboardEntries"] == []
-    group_name = f"/vpc/video-processing-{env_name}"
-    assert aws("logs").describe_log_groups(logGroupNamePrefix=group_name)["logGroups"] == []
-    roles = [r["RoleName"] for r in aws("iam").list_roles()["Roles"]]
-    assert f"video-processing-flowlogs-role-{env_name}" not in roles
-    assert [f for f in aws("ec2").describe_flow_logs()["FlowLogs"] if f["LogGroupName"] == group_name] == []

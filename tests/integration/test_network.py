@@ -1,12 +1,13 @@
-"""The network role against the emulator: SPEC settings, idempotency, check mode, teardown."""
+"""The network role's SPEC settings, read back from the shared full-stack env (conftest.py: stack_env).
+
+A second run of the role alone, and its teardown, are the molecule scenario
+extensions/molecule/network/; check mode and teardown of all six roles are
+test_check_mode.py and test_full_stack.py.
+"""
 
 from __future__ import annotations
 
 import pytest
-
-from tests.integration.helpers import assert_no_change, deploy, new_env, run_playbook, teardown
-
-ROLES = ["network"]
 
 
 def tags_of(resource) -> dict:
@@ -20,11 +21,8 @@ def by_name(ec2_items, name):
 
 
 @pytest.fixture(scope="module")
-def env_name(endpoint):
-    name = new_env("net")
-    deploy(endpoint, name, roles=ROLES)
-    yield name
-    run_playbook(endpoint, "teardown.yml", name, roles=ROLES)
+def env_name(stack_env):
+    return stack_env.name
 
 
 @pytest.fixture(scope="module")
@@ -127,38 +125,3 @@ def test_security_groups(vpc, env_name, aws):
     assert _rules(db["IpPermissionsEgress"]) == set()
     assert_standard_tags(ecs, env_name)
     assert_standard_tags(db, env_name)
-
-
-# A second run of the role alone changing nothing is molecule's idempotence step
-# (extensions/molecule/network/); a second run of all six roles, test_full_stack.py.
-
-
-def test_check_diff_on_converged_env_changes_nothing(env_name, endpoint):
-    assert_no_change(run_playbook(endpoint, "site.yml", env_name, roles=ROLES, check=True, diff=True))
-
-
-def test_check_mode_on_empty_account_creates_nothing(endpoint, aws):
-    name = new_env("chk")
-    run = run_playbook(endpoint, "site.yml", name, roles=ROLES, check=True, diff=True)
-    assert run.rc == 0, run.explain()
-    assert run.changed >= 1, "check mode should report that the VPC would be created"
-    vpcs = aws("ec2").describe_vpcs(Filters=[{"Name": "tag:Environment", "Values": [name]}])["Vpcs"]
-    assert vpcs == []
-
-
-def test_teardown_twice_leaves_nothing(endpoint, aws):
-    name = new_env("tdn")
-    deploy(endpoint, name, roles=ROLES)
-    first = teardown(endpoint, name, roles=ROLES)
-    assert first.changed > 0
-    second = teardown(endpoint, name, roles=ROLES)
-    assert second.changed == 0, second.changed_tasks()
-    ec2 = aws("ec2")
-    env_filter = [{"Name": "tag:Environment", "Values": [name]}]
-    assert ec2.describe_vpcs(Filters=env_filter)["Vpcs"] == []
-    assert ec2.describe_subnets(Filters=env_filter)["Subnets"] == []
-    assert ec2.describe_internet_gateways(Filters=env_filter)["InternetGateways"] == []
-    assert ec2.describe_route_tables(Filters=env_filter)["RouteTables"] == []
-    assert ec2.describe_security_groups(Filters=env_filter)["SecurityGroups"] == []
-    names = [f"video-processing-ecs-sg-{name}", f"video-metadata-db-sg-{name}"]
-    assert ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": names}])["SecurityGroups"] == []

@@ -1,15 +1,19 @@
-"""The secrets role against the emulator: contents, KMS, resource policies, no leaks, idempotency, teardown."""
+"""The secrets role: contents, KMS key, resource policies and no leaks, read back; the API key kept; a policy change.
+
+The read-backs use the shared full-stack env (conftest.py: stack_env, deployed
+at -vvv), the re-run and the change the shared env of the "changes" group
+(changing_env). Its teardown is test_full_stack.py and
+extensions/molecule/secrets/.
+"""
 
 from __future__ import annotations
 
 import json
 
 import pytest
-from botocore.exceptions import ClientError
 
-from tests.integration.helpers import assert_no_change, deploy, new_env, run_playbook, teardown
+from tests.integration.helpers import assert_no_change, new_env, run_playbook
 
-ROLES = ["network", "streaming", "database", "secrets"]
 ADMIN = "arn:aws:iam::123456789012:role/platform-admin"
 
 
@@ -18,12 +22,9 @@ def secret_names(env_name):
 
 
 @pytest.fixture(scope="module")
-def deployed(endpoint):
-    """One env with its whole prerequisite chain, deployed at -vvv (the leak test reads that output)."""
-    name = new_env("sec")
-    run = deploy(endpoint, name, roles=ROLES, verbosity=3)
-    yield name, run
-    run_playbook(endpoint, "teardown.yml", name, roles=ROLES)
+def deployed(stack_env):
+    """The shared env and its first run, at -vvv (the leak test reads that output)."""
+    return stack_env.name, stack_env.first
 
 
 @pytest.fixture(scope="module")
@@ -120,19 +121,17 @@ def test_verbose_deploy_printed_no_secret(deployed, cluster, aws):
     assert master_password not in output
 
 
-def test_second_run_changes_nothing_and_keeps_the_api_key(env_name, endpoint, aws):
+def test_second_run_changes_nothing_and_keeps_the_api_key(changing_env, endpoint, aws):
+    env_name = changing_env.name
     api_secret = secret_names(env_name)[1]
     before = value_of(aws, api_secret)
-    # the other roles' re-runs are proven by their own files and test_full_stack
+    # a run of the secrets role alone: a second random API key would be a change
     assert_no_change(run_playbook(endpoint, "site.yml", env_name, roles=["secrets"]))
     assert value_of(aws, api_secret) == before
 
 
-def test_check_diff_on_converged_env_changes_nothing(env_name, endpoint):
-    assert_no_change(run_playbook(endpoint, "site.yml", env_name, roles=["secrets"], check=True, diff=True))
-
-
-def test_admin_arns_change_only_the_policies(env_name, endpoint, aws):
+def test_admin_arns_change_only_the_policies(changing_env, endpoint, aws):
+    env_name = changing_env.name
     db_secret, api_secret = secret_names(env_name)
     api_before, db_before = value_of(aws, api_secret), value_of(aws, db_secret)
     run = run_playbook(endpoint, "site.yml", env_name, roles=["secrets"], extra_vars={"secrets_admin_arns": [ADMIN]})
@@ -146,6 +145,12 @@ def test_admin_arns_change_only_the_policies(env_name, endpoint, aws):
     # and the same admin list again is no change
     again = run_playbook(endpoint, "site.yml", env_name, roles=["secrets"], extra_vars={"secrets_admin_arns": [ADMIN]})
     assert_no_change(again)
+    # and back: the policies again, nothing else
+    back = run_playbook(endpoint, "site.yml", env_name, roles=["secrets"])
+    assert back.rc == 0 and back.failed == 0, back.explain()
+    assert len(back.changed_tasks()) == 2 and all("Resource policies" in t for t in back.changed_tasks())
+    for secret_id in (db_secret, api_secret):
+        assert ADMIN not in allowed_principals(aws, secret_id)
 
 
 def test_bad_admin_arn_is_refused(endpoint):
@@ -165,24 +170,3 @@ def test_missing_prerequisites_are_named(endpoint):
     assert run.rc != 0
     assert "run the database role first" in run.stdout, run.explain()
     assert "run the streaming role first" in run.stdout
-
-
-def test_check_mode_on_empty_env_skips_and_creates_nothing(endpoint, aws):
-    name = new_env("chk")
-    run = run_playbook(endpoint, "site.yml", name, roles=["secrets"], check=True, diff=True)
-    assert run.rc == 0 and run.failed == 0, run.explain()
-    for secret_id in secret_names(name):
-        with pytest.raises(ClientError):
-            aws("secretsmanager").describe_secret(SecretId=secret_id)
-
-
-def test_teardown_twice_leaves_nothing(env_name, endpoint, aws):
-    first = teardown(endpoint, env_name, roles=["secrets"])
-    deleted = [task for task in first.changed_tasks() if task.startswith("streamflix.video_pipeline.secrets :")]
-    assert len(deleted) == 2, first.changed_tasks()
-    second = teardown(endpoint, env_name, roles=["secrets"])
-    assert second.changed == 0, second.changed_tasks()
-    for secret_id in secret_names(env_name):
-        with pytest.raises(ClientError) as gone:
-            aws("secretsmanager").describe_secret(SecretId=secret_id)
-        assert gone.value.response["Error"]["Code"] == "ResourceNotFoundException"

@@ -1,4 +1,10 @@
-"""The streaming role against the emulator: KMS key, Kinesis stream, DLQ; idempotency, in-place changes, teardown."""
+"""The streaming role: KMS key, Kinesis stream and DLQ read back, changes in place, bad input.
+
+The read-backs use the shared full-stack env (conftest.py: stack_env), the
+in-place change the shared env of the "changes" group (changing_env). A run of
+the role alone twice, and its teardown, are extensions/molecule/streaming/;
+the prod DLQ guard is test_prod.py.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,7 @@ import json
 
 import pytest
 
-from tests.integration.helpers import assert_no_change, deploy, new_env, run_playbook, teardown
+from tests.integration.helpers import new_env, run_playbook
 
 ROLES = ["streaming"]
 STANDARD_TAGS = {"Project": "video-processing", "ManagedBy": "ansible", "Component": "streaming"}
@@ -32,11 +38,8 @@ def queue_url(aws, env_name):
 
 
 @pytest.fixture(scope="module")
-def env_name(endpoint):
-    name = new_env("str")
-    deploy(endpoint, name, roles=ROLES)
-    yield name
-    run_playbook(endpoint, "teardown.yml", name, roles=ROLES)
+def env_name(stack_env):
+    return stack_env.name
 
 
 @pytest.fixture(scope="module")
@@ -94,15 +97,8 @@ def test_dead_letter_queue(key, env_name, aws):
     assert_standard_tags(sqs.list_queue_tags(QueueUrl=url)["Tags"], env_name)
 
 
-# A second run of the role alone changing nothing is molecule's idempotence step
-# (extensions/molecule/streaming/); a second run of all six roles, test_full_stack.py.
-
-
-def test_check_diff_on_converged_env_changes_nothing(env_name, endpoint):
-    assert_no_change(run_playbook(endpoint, "site.yml", env_name, roles=ROLES, check=True, diff=True))
-
-
-def test_shards_and_retention_change_in_place(env_name, endpoint, aws):
+def test_shards_and_retention_change_in_place(changing_env, endpoint, aws):
+    env_name = changing_env.name
     kinesis = aws("kinesis")
     name = f"video-ingestion-stream-{env_name}"
     arn_before = kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["StreamARN"]
@@ -142,37 +138,3 @@ def test_bad_input_is_refused_before_aws(extra, message, endpoint, aws):
     assert run.rc != 0
     assert message in run.stdout + run.stderr, run.explain()
     assert alias_target(aws, name) is None
-
-
-def test_check_mode_on_empty_account_creates_nothing(endpoint, aws):
-    name = new_env("chk")
-    run = run_playbook(endpoint, "site.yml", name, roles=ROLES, check=True, diff=True)
-    assert run.rc == 0 and run.failed == 0, run.explain()
-    assert run.changed >= 1, "check mode should report that the key, stream and queue would be created"
-    assert alias_target(aws, name) is None
-    assert f"video-ingestion-stream-{name}" not in aws("kinesis").list_streams()["StreamNames"]
-    assert not [u for u in aws("sqs").list_queues().get("QueueUrls", []) if u.endswith(f"-dlq-{name}")]
-
-
-def test_prod_teardown_keeps_a_dlq_with_messages(endpoint, aws):
-    deploy(endpoint, "prod", roles=ROLES)
-    aws("sqs").send_message(QueueUrl=queue_url(aws, "prod"), MessageBody='{"video": "failed.mp4"}')
-    refused = run_playbook(endpoint, "teardown.yml", "prod", roles=ROLES, extra_vars={"confirm_teardown": "prod"})
-    assert refused.rc != 0
-    assert "streaming_force_delete_dlq=true" in refused.stdout, refused.explain()
-    assert queue_url(aws, "prod")
-    teardown(endpoint, "prod", roles=ROLES, extra_vars={"confirm_teardown": "prod", "streaming_force_delete_dlq": True})
-    assert not [u for u in aws("sqs").list_queues().get("QueueUrls", []) if u.endswith("-dlq-prod")]
-
-
-def test_teardown_twice_leaves_nothing(env_name, key, endpoint, aws):
-    first = teardown(endpoint, env_name, roles=ROLES)
-    assert first.changed >= 3, first.changed_tasks()
-    second = teardown(endpoint, env_name, roles=ROLES)
-    assert second.changed == 0, second.changed_tasks()
-    assert f"video-ingestion-stream-{env_name}" not in aws("kinesis").list_streams()["StreamNames"]
-    assert not [u for u in aws("sqs").list_queues().get("QueueUrls", []) if u.endswith(f"-dlq-{env_name}")]
-    # A key cannot be deleted at once: it waits out the 7-day window; its alias is gone.
-    metadata = aws("kms").describe_key(KeyId=key["KeyId"])["KeyMetadata"]
-    assert metadata["KeyState"] == "PendingDeletion"
-    assert alias_target(aws, env_name) is None
