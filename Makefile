@@ -6,9 +6,12 @@ BIN := $(VENV)/bin
 PYTHON ?= python3
 ENV ?= dev
 # Parallel pytest workers for the integration suite (one emulator each). A
-# playbook run is a serial chain (controller -> module interpreter -> moto), so
-# one run keeps about half a core busy: 4 workers fill 2 cores.
-WORKERS ?= 4
+# playbook run is a serial chain (controller -> module interpreter -> moto)
+# that also waits (AWS states, amazon.aws's fixed sleeps), so one run keeps
+# about half a core busy. The longest test groups take 8-10 minutes each on a
+# loaded machine: 6 workers start the six longest at once, so none of them
+# starts late and the suite ends when the CPU work does.
+WORKERS ?= 6
 
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 

@@ -2,45 +2,21 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-
 import boto3
 import pytest
 
-from tests.integration.helpers import REPO, STACK_VARS, deploy, new_env, run_playbook
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _emulator(action: str, port: int, state_dir, *args: str) -> str:
-    env = dict(os.environ, VIDEO_PIPELINE_EMULATOR_STATE=str(state_dir))
-    proc = subprocess.run(  # fixed argv
-        [sys.executable, str(REPO / "scripts" / "emulator.py"), action, "--port", str(port), *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
-    assert proc.returncode == 0, f"emulator {action} failed: {proc.stdout}\n{proc.stderr}"
-    return proc.stdout
+from tests.integration.emulators import Realistic, emulator, free_port
+from tests.integration.helpers import STACK_VARS, deploy, new_env, run_playbook
 
 
 @pytest.fixture(scope="session")
 def endpoint(tmp_path_factory):
     """URL of a moto server that lives as long as the test session."""
-    port = _free_port()
+    port = free_port()
     state = tmp_path_factory.mktemp("emulator")
-    _emulator("start", port, state)
+    emulator("start", port, state)
     yield f"http://127.0.0.1:{port}"
-    _emulator("stop", port, state)
+    emulator("stop", port, state)
 
 
 @pytest.fixture(scope="session")
@@ -119,12 +95,10 @@ def stack(endpoint, request):
 @pytest.fixture(scope="module")
 def realistic_emu(tmp_path_factory):
     """A private emulator behind the realistic proxy (AWS's times x 1/20, the default) for one test module."""
-    from tests.integration.test_realistic_emulator import Realistic
-
     # the tests' own reads ride through injected faults like the modules do
-    emulator = Realistic(tmp_path_factory.mktemp("realistic-stack"), "--latency-scale", "0.05", retries=10)
-    yield emulator
-    emulator.stop()
+    proxied = Realistic(tmp_path_factory.mktemp("realistic-stack"), "--latency-scale", "0.05", retries=10)
+    yield proxied
+    proxied.stop()
 
 
 @pytest.fixture(scope="module")
@@ -148,11 +122,12 @@ def aws_realistic(realistic_emu):
 SESSION_ENV_GROUPS = {"stack_env": "stack", "changing_env": "changes"}
 SLOWEST_GROUPS = [
     "test_interrupted",
-    "changes",
-    "stack",
     "test_realistic_stack",
-    "test_full_stack_drift",
     "test_realistic_faults",
+    "changes",
+    "test_interrupted_teardown",
+    "stack",
+    "test_full_stack_drift",
     "test_prod",
     "test_check_mode",
 ]
