@@ -8,10 +8,10 @@ ENV ?= dev
 # Parallel pytest workers for the integration suite (one emulator each). A
 # playbook run is a serial chain (controller -> module interpreter -> moto)
 # that also waits (AWS states, amazon.aws's fixed sleeps), so one run keeps
-# about half a core busy. The longest test groups take 8-10 minutes each on a
-# loaded machine: 6 workers start the six longest at once, so none of them
-# starts late and the suite ends when the CPU work does.
-WORKERS ?= 6
+# about half a core busy: 4 workers (beside molecule's 2 scenarios) fill 2
+# cores. 6 were measured slower (the integration tests took 25.5 instead of
+# 22.7 minutes): more chains than the cores can serve only add switching.
+WORKERS ?= 4
 
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
@@ -62,8 +62,10 @@ integration: setup
 test-slow: setup
 	$(BIN)/pytest -q -n $(WORKERS) --dist loadgroup --no-loadscope-reorder -m slow tests/integration
 
+# MOLECULE_ARGS: e.g. `-s ecs`, or `-x full` (make test: the full-stack
+# lifecycle is already the integration suite's, fresh re-run included).
 molecule: setup
-	$(BIN)/python scripts/molecule_all.py
+	$(BIN)/python scripts/molecule_all.py $(MOLECULE_ARGS)
 
 # Everything side by side once .venv exists: the integration tests and the
 # molecule scenarios are sets of serial playbook chains that wait on AWS (or
@@ -71,7 +73,7 @@ molecule: setup
 # gaps. Each target's output is printed in one piece when it finishes; make
 # fails if any of them failed.
 test: setup
-	$(MAKE) --no-print-directory -j 4 --output-sync=target integration molecule lint unit
+	$(MAKE) --no-print-directory -j 4 --output-sync=target integration molecule lint unit MOLECULE_ARGS="-x full"
 
 bench: setup
 	$(BIN)/python benchmarks/bench.py --realistic $(BENCH_ARGS)

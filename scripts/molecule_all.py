@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Run every molecule scenario of the collection against one private emulator.
 
-    scripts/molecule_all.py [-s SCENARIO ...] [-j JOBS] [--command test|converge|verify|destroy|...]
+    scripts/molecule_all.py [-s SCENARIO ...] [-x SCENARIO ...] [-j JOBS] [--command test|converge|verify|destroy|...]
 
 Starts ONE moto server on a free loopback port (scripts/emulator.py, state in a
 temp dir), exports AWS_ENDPOINT_URL so the inventory (inventories/local) points
@@ -124,6 +124,7 @@ def run_scenario(name: str, command: str, env: dict, stream: bool) -> tuple[int,
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("-s", "--scenario", action="append", help="run only this scenario (repeatable)")
+    parser.add_argument("-x", "--exclude", action="append", default=[], help="skip this scenario (repeatable)")
     parser.add_argument("--command", default="test", help="molecule command to run (default: test)")
     parser.add_argument(
         "-j",
@@ -135,8 +136,8 @@ def main() -> int:
     )
     args = parser.parse_args()
 
-    names = args.scenario or scenario_names()
-    unknown = sorted(set(names) - set(scenario_names()))
+    names = [name for name in args.scenario or scenario_names() if name not in args.exclude]
+    unknown = sorted((set(names) | set(args.exclude)) - set(scenario_names()))
     if unknown:
         raise SystemExit(f"no such scenario: {', '.join(unknown)} (have: {', '.join(scenario_names())})")
     if not names:

@@ -3,8 +3,9 @@
 The shared full-stack env (conftest.py: stack_env) is read back by every role's
 test file first; its last test here tears it down. The shared env of the
 "changes" group (changing_env) ends here too, with a run that changes nothing.
-A second run right after the first deploy is the idempotence step of
-extensions/molecule/full/; drift and a second env are test_full_stack_drift.py.
+A second run right after a first deploy is test_realistic_stack.py (and the
+idempotence step of extensions/molecule/full/); drift and a second env are
+test_full_stack_drift.py.
 """
 
 from __future__ import annotations
