@@ -39,7 +39,7 @@ def aws(endpoint):
 
 
 class DeployedEnv:
-    """An env deployed once and shared by the tests of one xdist group (see GROUPS below)."""
+    """An env deployed once for the tests that share it (a session env's xdist group, or one file)."""
 
     def __init__(self, endpoint: str, prefix: str, extra_vars: dict, verbosity: int = 0):
         self.endpoint = endpoint
@@ -80,16 +80,15 @@ def changing_env(endpoint):
 
 @pytest.fixture(scope="module")
 def stack(endpoint, request):
-    """All six roles deployed in a fresh env for one test module, torn down after it: (env name, first run).
+    """All six roles deployed in a fresh env for one test module, torn down after it.
 
     The env name starts with the module's ENV_PREFIX. Tests that use it run in
     file order and may change or tear the env down (a file is one xdist group
     unless its tests share a session env); the final teardown then finds nothing.
     """
-    name = new_env(request.module.ENV_PREFIX)
-    first = deploy(endpoint, name)
-    yield name, first
-    run_playbook(endpoint, "teardown.yml", name)
+    env = DeployedEnv(endpoint, request.module.ENV_PREFIX, {})
+    yield env
+    env.close()
 
 
 @pytest.fixture(scope="module")
@@ -142,11 +141,12 @@ def _group(item) -> str:
 
 @pytest.hookimpl(tryfirst=True)  # before xdist turns the marks into scheduling groups
 def pytest_collection_modifyitems(items):
+    groups = {item.nodeid: _group(item) for item in items}
     for item in items:
-        item.add_marker(pytest.mark.xdist_group(_group(item)))
+        item.add_marker(pytest.mark.xdist_group(groups[item.nodeid]))
 
     def rank(item) -> tuple[int, int]:
-        group = _group(item)
+        group = groups[item.nodeid]
         place = SLOWEST_GROUPS.index(group) if group in SLOWEST_GROUPS else len(SLOWEST_GROUPS)
         # a group's env is torn down by its test marked last_in_group
         return place, 1 if item.get_closest_marker("last_in_group") else 0

@@ -15,7 +15,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.integration.helpers import REPO, STACK_VARS, assert_no_change, deploy, new_env, run_playbook, teardown
+from tests.integration.helpers import REPO, assert_no_change, deploy, new_env, run_playbook, teardown
 from tests.integration.stack import expected_counts, nothing_left, resource_counts
 
 
@@ -42,7 +42,9 @@ def test_summary_printed_and_written(stack_env):
 
 
 def test_check_diff_on_converged_env_changes_nothing(stack_env, endpoint):
-    assert_no_change(run_playbook(endpoint, "site.yml", stack_env.name, check=True, diff=True, extra_vars=STACK_VARS))
+    assert_no_change(
+        run_playbook(endpoint, "site.yml", stack_env.name, check=True, diff=True, extra_vars=stack_env.extra_vars)
+    )
 
 
 @pytest.mark.last_in_group

@@ -77,7 +77,7 @@ def _drift(aws, name):
 
 
 def test_drift_is_reported_by_check_and_repaired_by_a_run(stack, endpoint, aws):
-    name = stack[0]
+    name = stack.name
     read, threshold = _drift(aws, name)
     drifted = read()
     assert drifted == {
@@ -111,7 +111,7 @@ def test_drift_is_reported_by_check_and_repaired_by_a_run(stack, endpoint, aws):
 
 
 def test_second_env_lives_beside_and_leaves_without_touching_it(stack, endpoint, aws):
-    name = stack[0]
+    name = stack.name
     other = new_env("b")
     deploy(endpoint, other)
     assert resource_counts(aws, other) == expected_counts()
