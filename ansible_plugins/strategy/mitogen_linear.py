@@ -4,6 +4,7 @@
 # 1.8x less CPU per run, measured on the network role). Not shipped in the
 # collection (galaxy.yml build_ignore).
 import builtins
+import importlib.util
 import os
 
 import ansible.collections.list
@@ -51,3 +52,13 @@ def _compile_once(source, filename, mode, *args, **kwargs):
 
 
 ansible_mitogen.module_finder.compile = _compile_once
+
+# Each task's templates are compiled in the worker forked for it and the
+# compiled code died with the worker; ../speedups keeps it on disk (see there).
+_spec = importlib.util.spec_from_file_location(
+    "video_pipeline_jinja_compile_cache",
+    os.path.join(os.path.dirname(_PRELOAD), "speedups", "jinja_compile_cache.py"),
+)
+jinja_compile_cache = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(jinja_compile_cache)
+jinja_compile_cache.install(_COLLECTION_DIRS)
