@@ -39,6 +39,11 @@ def _share_botocore_models() -> None:
 
     loaders.Loader.load_service_model = shared_cache(loaders.Loader.load_service_model)
     loaders.Loader.load_data_with_path = shared_cache(loaders.Loader.load_data_with_path)
+    # Which services and API versions exist: a listing of ~400 data directories
+    # that load_service_model repeats for every new session's loader.
+    loaders.Loader.list_available_services = shared_cache(loaders.Loader.list_available_services)
+    loaders.Loader.determine_latest_version = shared_cache(loaders.Loader.determine_latest_version)
+    loaders.Loader.list_api_versions = shared_cache(loaders.Loader.list_api_versions)
     loaders.Loader._video_pipeline_shared = True
 
 

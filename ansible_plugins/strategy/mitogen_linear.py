@@ -10,7 +10,7 @@ import os
 import ansible.collections.list
 import ansible_mitogen.module_finder
 import ansible_mitogen.planner
-from ansible_mitogen.plugins.strategy.mitogen_linear import StrategyModule  # noqa: F401
+from ansible_mitogen.plugins.strategy.mitogen_linear import StrategyModule as MitogenLinear
 
 # The interpreters mitogen starts inherit this environment: ../preload holds a
 # sitecustomize that lets them parse each botocore service model once per run
@@ -53,12 +53,28 @@ def _compile_once(source, filename, mode, *args, **kwargs):
 
 ansible_mitogen.module_finder.compile = _compile_once
 
+_SPEEDUPS = os.path.join(os.path.dirname(_PRELOAD), "speedups")
+
+
+def _load_speedup(name):
+    spec = importlib.util.spec_from_file_location(f"video_pipeline_{name}", os.path.join(_SPEEDUPS, f"{name}.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 # Each task's templates are compiled in the worker forked for it and the
 # compiled code died with the worker; ../speedups keeps it on disk (see there).
-_spec = importlib.util.spec_from_file_location(
-    "video_pipeline_jinja_compile_cache",
-    os.path.join(os.path.dirname(_PRELOAD), "speedups", "jinja_compile_cache.py"),
-)
-jinja_compile_cache = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(jinja_compile_cache)
+jinja_compile_cache = _load_speedup("jinja_compile_cache")
 jinja_compile_cache.install(_COLLECTION_DIRS)
+
+# Filter and test names are resolved again for every task, Jinja's own ones the
+# slow way: remember each answer, and learn the common ones before any fork.
+jinja_plugin_names = _load_speedup("jinja_plugin_names")
+jinja_plugin_names.install()
+
+
+class StrategyModule(MitogenLinear):
+    def run(self, iterator, play_context):
+        jinja_plugin_names.warm()
+        return super().run(iterator, play_context)
