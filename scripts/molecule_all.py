@@ -86,20 +86,28 @@ def molecule_env(endpoint: str) -> dict:
     return env
 
 
-def run_scenario(name: str, command: str, env: dict, stream: bool) -> tuple[int, float, list[tuple[str, float]]]:
+def run_scenario(
+    name: str, command: str, env: dict, stream: bool, nice: int = 0
+) -> tuple[int, float, list[tuple[str, float]]]:
     """Run one scenario; return rc, total seconds and per-step seconds.
 
     With stream, its output goes to stdout line by line; otherwise (scenarios
     running side by side) it is printed as one block when the scenario ends.
     """
-    argv = [str(VENV_BIN / "molecule"), command, "-s", name]
+    argv = (["nice", "-n", str(nice)] if nice else []) + [str(VENV_BIN / "molecule"), command, "-s", name]
     started = time.monotonic()
     steps: list[tuple[str, float]] = []
     lines: list[str] = []
     if stream:
         print(f"\n=== molecule {command} -s {name}", flush=True)
     with subprocess.Popen(
-        argv, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
+        argv,
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        bufsize=1,
     ) as proc:
         assert proc.stdout is not None
         for line in proc.stdout:
@@ -134,6 +142,13 @@ def main() -> int:
         help="scenarios run side by side (default 2: one scenario is a serial chain of playbook runs that keeps"
         " about one core busy; each uses its own env name, so they cannot clash)",
     )
+    parser.add_argument(
+        "--nice",
+        type=int,
+        default=0,
+        help="run the scenarios at this lower CPU priority (not the emulator, which also serves nothing else);"
+        " `make test` uses 10 so the integration tests, its longest part, go first",
+    )
     args = parser.parse_args()
 
     names = [name for name in args.scenario or scenario_names() if name not in args.exclude]
@@ -150,7 +165,7 @@ def main() -> int:
             env = molecule_env(f"http://127.0.0.1:{port}")
             jobs = max(1, min(args.jobs, len(names)))
             with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
-                futures = [pool.submit(run_scenario, name, args.command, env, jobs == 1) for name in names]
+                futures = [pool.submit(run_scenario, name, args.command, env, jobs == 1, args.nice) for name in names]
                 results = [(name, *future.result()) for name, future in zip(names, futures, strict=True)]
         finally:
             emulator("stop", port, Path(state))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import boto3
 import pytest
+from xdist.scheduler import LoadGroupScheduling
 
 from tests.integration.emulators import Realistic, emulator, free_port
 from tests.integration.helpers import STACK_VARS, deploy, new_env, run_playbook
@@ -130,6 +131,33 @@ SLOWEST_GROUPS = [
     "test_prod",
     "test_check_mode",
 ]
+
+
+class LongestFirstScheduling(LoadGroupScheduling):
+    """xdist's loadgroup, but a group that must wait behind another is a short one.
+
+    An xdist worker runs a test only once it also holds the next one, so a
+    worker handed a one-test group (the killed runs, the realistic emulator
+    runs: the longest ones) is handed a second group at once, which then waits
+    behind the first. xdist gave it the next group in line, i.e. another long
+    one, while other workers ran dry at the end. Here that waiting group is
+    the last in line (the shortest); the long ones go to workers about to be
+    free.
+    """
+
+    def _assign_work_unit(self, node) -> None:
+        if self._pending_of(self.assigned_work.get(node, {})) != 1:
+            super()._assign_work_unit(node)
+            return
+        last = next(reversed(self.workqueue))
+        self.workqueue.move_to_end(last, last=False)  # super() takes the first in line
+        super()._assign_work_unit(node)
+
+
+def pytest_xdist_make_scheduler(config, log):
+    if config.getvalue("dist") == "loadgroup":
+        return LongestFirstScheduling(config, log)
+    return None
 
 
 def _group(item) -> str:
