@@ -101,13 +101,7 @@ def run_scenario(
     if stream:
         print(f"\n=== molecule {command} -s {name}", flush=True)
     with subprocess.Popen(
-        argv,
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        bufsize=1,
+        argv, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
     ) as proc:
         assert proc.stdout is not None
         for line in proc.stdout:
@@ -146,7 +140,7 @@ def main() -> int:
         "--nice",
         type=int,
         default=0,
-        help="run the scenarios at this lower CPU priority (not the emulator, which also serves nothing else);"
+        help="run the scenarios at this lower CPU priority (the emulator they share is not niced);"
         " `make test` uses 10 so the integration tests, its longest part, go first",
     )
     args = parser.parse_args()

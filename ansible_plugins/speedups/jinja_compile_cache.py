@@ -88,7 +88,7 @@ class CompileCache:
             self.counts["memory"] += 1
             return code
         try:
-            # Trusted like __pycache__: only this user writes here (0700 dirs).
+            # Trusted like __pycache__: only runs of this checkout write here.
             code = marshal.loads(self._path(key).read_bytes())  # noqa: S302
         except (OSError, ValueError, EOFError, TypeError):
             return None

@@ -8,8 +8,8 @@ no-op run of the six roles, mostly in the worker forked for each task, where
 nothing learned survives the task.
 
 This remembers each answer (plugin or "no such plugin") per process, and
-answers Jinja's own names and the plain ansible.builtin plugins in the
-controller before the first task, so every forked worker inherits them. The
+looks Jinja's own names up in the controller before the first task, so every
+forked worker inherits those answers. The
 plugins on disk cannot change during a run.
 
 Loaded by the strategy shim (../strategy/mitogen_linear.py).

@@ -141,8 +141,8 @@ class LongestFirstScheduling(LoadGroupScheduling):
     runs: the longest ones) is handed a second group at once, which then waits
     behind the first. xdist gave it the next group in line, i.e. another long
     one, while other workers ran dry at the end. Here that waiting group is
-    the last in line (the shortest); the long ones go to workers about to be
-    free.
+    the last in line (the queue ends with the files outside SLOWEST_GROUPS,
+    short ones); the long ones go to workers about to be free.
     """
 
     def _assign_work_unit(self, node) -> None:
