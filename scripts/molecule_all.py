@@ -35,6 +35,11 @@ VENV_BIN = Path(sys.executable).parent
 # molecule announces each step as "INFO     [<scenario> > <step>] Executing" (molecule 26).
 PRINT_LOCK = threading.Lock()
 STEP_LINE = re.compile(r"\[(?P<scenario>[\w./-]+) > (?P<step>\w+)\] Executing")
+# Where ansible says why a playbook failed: a task's "fatal:" (failed or
+# UNREACHABLE) and ansible's own "[ERROR]:" lines (2.19; "ERROR!" before it).
+FAILURE_LINE = re.compile(r"^(fatal: |\[ERROR\]|ERROR!)")
+FAILURE_CONTEXT = 12
+FAILURE_EXCERPT_MAX = 80
 
 
 def free_port() -> int:
@@ -86,10 +91,27 @@ def molecule_env(endpoint: str) -> dict:
     return env
 
 
+def failure_excerpt(lines: list[str]) -> list[str]:
+    """The lines of a failed scenario's output that say why it failed.
+
+    Each failure line with the lines after it (the message), in order, at most
+    FAILURE_EXCERPT_MAX lines; the output's last lines when none is found.
+    The summary repeats them at the very end, where a CI log's tail shows them:
+    the destroy step that follows a failure prints hundreds of lines.
+    """
+    keep: set[int] = set()
+    for index, line in enumerate(lines):
+        if FAILURE_LINE.match(line):
+            keep.update(range(index, min(index + FAILURE_CONTEXT, len(lines))))
+    if not keep:
+        return lines[-FAILURE_CONTEXT:]
+    return [lines[index] for index in sorted(keep)][:FAILURE_EXCERPT_MAX]
+
+
 def run_scenario(
     name: str, command: str, env: dict, stream: bool, nice: int = 0
-) -> tuple[int, float, list[tuple[str, float]]]:
-    """Run one scenario; return rc, total seconds and per-step seconds.
+) -> tuple[int, float, list[tuple[str, float]], list[str]]:
+    """Run one scenario; return rc, total seconds, per-step seconds and its output.
 
     With stream, its output goes to stdout line by line; otherwise (scenarios
     running side by side) it is printed as one block when the scenario ends.
@@ -107,8 +129,7 @@ def run_scenario(
         for line in proc.stdout:
             if stream:
                 sys.stdout.write(line)
-            else:
-                lines.append(line)
+            lines.append(line)
             match = STEP_LINE.search(line)
             if match:
                 steps.append((match.group("step"), time.monotonic()))
@@ -120,7 +141,7 @@ def run_scenario(
             sys.stdout.write("".join(lines))
             sys.stdout.flush()
     durations = [(step, (steps[i + 1][1] if i + 1 < len(steps) else ended) - at) for i, (step, at) in enumerate(steps)]
-    return rc, ended - started, durations
+    return rc, ended - started, durations, lines
 
 
 def main() -> int:
@@ -165,10 +186,15 @@ def main() -> int:
             emulator("stop", port, Path(state))
 
     print("\n=== molecule summary")
-    for name, rc, total, steps in results:
+    for name, rc, total, steps, _ in results:
         detail = ", ".join(f"{step} {secs:.1f}s" for step, secs in steps)
         print(f"{name}: {'ok' if rc == 0 else f'FAILED (rc={rc})'} in {total:.1f}s ({detail})")
     failed = [result[0] for result in results if result[1] != 0]
+    for name, rc, _, _, lines in results:
+        if rc != 0:
+            print(f"\n=== why {name} failed (from its output above)")
+            sys.stdout.write("".join(failure_excerpt(lines)))
+    sys.stdout.flush()
     if failed:
         print(f"failed scenarios: {', '.join(failed)}", file=sys.stderr)
         return 1

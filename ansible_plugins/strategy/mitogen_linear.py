@@ -8,6 +8,7 @@ import importlib.util
 import os
 
 import ansible.collections.list
+import ansible_mitogen.connection
 import ansible_mitogen.module_finder
 import ansible_mitogen.planner
 from ansible_mitogen.plugins.strategy.mitogen_linear import StrategyModule as MitogenLinear
@@ -52,6 +53,24 @@ def _compile_once(source, filename, mode, *args, **kwargs):
 
 
 ansible_mitogen.module_finder.compile = _compile_once
+
+# mitogen gives the local interpreter it starts 30 s to boot and answer, then
+# calls the host UNREACHABLE ("Connection timed out"). On a busy 2-core machine
+# a niced run can take longer than that (make test runs molecule at nice 10
+# beside the integration tests; one CI run lost the database scenario to it,
+# and 8 busy processes reproduce it). Starting a local Python is not a network
+# connection that can be lost, so the limit only has to catch a hang.
+LOCAL_CONNECT_TIMEOUT = 600.0
+_connect_local = ansible_mitogen.connection.CONNECTION_METHOD["local"]
+
+
+def _connect_local_patient(spec):
+    method = _connect_local(spec)
+    method["kwargs"].setdefault("connect_timeout", LOCAL_CONNECT_TIMEOUT)
+    return method
+
+
+ansible_mitogen.connection.CONNECTION_METHOD["local"] = _connect_local_patient
 
 _SPEEDUPS = os.path.join(os.path.dirname(_PRELOAD), "speedups")
 
