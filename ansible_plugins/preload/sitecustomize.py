@@ -7,6 +7,10 @@ CPU of a run. botocore already caches these per loader (``instance_cache``), on
 the assumption that the parsed data is never changed; this widens that cache to
 the process. The strategy shim in ../strategy/ puts this directory on
 PYTHONPATH for the interpreters mitogen starts; nothing else imports it.
+
+It also makes botocore's clients and handler registrations cheaper (below), and
+installs emulator_pauses.py: amazon.aws's fixed waits after a write, skipped
+when the endpoint is the local emulator.
 """
 
 from __future__ import annotations
@@ -127,6 +131,17 @@ def _reuse_client_methods() -> None:
     client.ClientCreator._video_pipeline_shared = True
 
 
+def _skip_emulator_pauses() -> None:
+    """amazon.aws's fixed pauses after writes, skipped against the local emulator (see emulator_pauses.py)."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "emulator_pauses.py")
+    spec = importlib.util.spec_from_file_location("video_pipeline_emulator_pauses", path)
+    if spec is None or spec.loader is None:
+        return
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.install()
+
+
 def _chain_next_sitecustomize() -> None:
     """Run the sitecustomize this one shadows, if the interpreter has one."""
     here = os.path.dirname(os.path.abspath(__file__))
@@ -140,4 +155,5 @@ def _chain_next_sitecustomize() -> None:
 _share_botocore_models()
 _cheap_event_registration()
 _reuse_client_methods()
+_skip_emulator_pauses()
 _chain_next_sitecustomize()
