@@ -7,10 +7,11 @@ PYTHON ?= python3
 ENV ?= dev
 # Parallel pytest workers for the integration suite (one emulator each). A
 # playbook run is a serial chain (controller -> module interpreter -> moto)
-# that also waits (AWS states, amazon.aws's fixed sleeps), so one run keeps
-# about half a core busy: 4 workers (beside molecule's 2 scenarios) fill 2
-# cores. 6 were measured slower (the integration tests took 25.5 instead of
-# 22.7 minutes): more chains than the cores can serve only add switching.
+# that keeps about one core busy, but three of the longest tests mostly wait
+# (realistic latency, injected faults): 4 workers beside molecule's 2 scenarios
+# keep 2 cores busy until the last minute (CPU sampled every 10 s). 5 and 6
+# were measured slower, though before mitogen's CPU pinning was turned off
+# (ansible_plugins/strategy/), which had put every run on one core.
 WORKERS ?= 4
 
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
@@ -75,9 +76,8 @@ molecule: setup
 	$(BIN)/python scripts/molecule_all.py $(MOLECULE_ARGS)
 
 # Everything side by side once .venv exists: the integration tests and the
-# molecule scenarios are sets of serial playbook chains that wait on AWS (or
-# on amazon.aws's fixed sleeps) part of the time, and the linters fill those
-# gaps. Each target's output is printed in one piece when it finishes; make
+# molecule scenarios are sets of serial playbook chains, some of which wait
+# (realistic latency), and the linters fill those gaps. Each target's output is printed in one piece when it finishes; make
 # fails if any of them failed.
 #
 # The integration tests are the longest of the four, so ansible-lint, sanity
