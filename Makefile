@@ -7,7 +7,7 @@ PYTHON ?= python3
 ENV ?= dev
 # Parallel pytest workers for the integration suite (one emulator each). A
 # playbook run is a serial chain (controller -> module interpreter -> moto)
-# that keeps about one core busy, but three of the longest tests mostly wait
+# that keeps about one core busy, but the two longest tests mostly wait
 # (realistic latency, injected faults): 4 workers beside molecule's 2 scenarios
 # keep 2 cores busy until the last minute (CPU sampled every 10 s). 5 and 6
 # were measured slower, though before mitogen's CPU pinning was turned off
@@ -77,8 +77,8 @@ molecule: setup
 
 # Everything side by side once .venv exists: the integration tests and the
 # molecule scenarios are sets of serial playbook chains, some of which wait
-# (realistic latency), and the linters fill those gaps. Each target's output is printed in one piece when it finishes; make
-# fails if any of them failed.
+# (realistic latency), and the linters fill those gaps. Each target's output
+# is printed in one piece when it finishes; make fails if any of them failed.
 #
 # The integration tests are the longest of the four, so ansible-lint, sanity
 # and the molecule scenarios run niced (their emulator does not): they take

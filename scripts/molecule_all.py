@@ -189,14 +189,13 @@ def main() -> int:
     for name, rc, total, steps, _ in results:
         detail = ", ".join(f"{step} {secs:.1f}s" for step, secs in steps)
         print(f"{name}: {'ok' if rc == 0 else f'FAILED (rc={rc})'} in {total:.1f}s ({detail})")
-    failed = [result[0] for result in results if result[1] != 0]
-    for name, rc, _, _, lines in results:
-        if rc != 0:
-            print(f"\n=== why {name} failed (from its output above)")
-            sys.stdout.write("".join(failure_excerpt(lines)))
+    failed = [(name, lines) for name, rc, _, _, lines in results if rc != 0]
+    for name, lines in failed:
+        print(f"\n=== why {name} failed (from its output above)")
+        sys.stdout.write("".join(failure_excerpt(lines)))
     sys.stdout.flush()
     if failed:
-        print(f"failed scenarios: {', '.join(failed)}", file=sys.stderr)
+        print(f"failed scenarios: {', '.join(name for name, _ in failed)}", file=sys.stderr)
         return 1
     return 0
 

@@ -9,8 +9,8 @@ nothing learned survives the task.
 
 This remembers each answer (plugin or "no such plugin") per process, and
 looks Jinja's own names up in the controller before the first task, so every
-forked worker inherits those answers. The
-plugins on disk cannot change during a run.
+forked worker inherits those answers. The plugins on disk cannot change during
+a run.
 
 Loaded by the strategy shim (../strategy/mitogen_linear.py).
 """
