@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Benchmark the pipeline's lifecycle on a fresh local emulator.
 
-    benchmarks/bench.py [--env bench] [--phases deploy,noop,check,teardown]
+    benchmarks/bench.py [--env bench] [--phases baseline,deploy,noop,check,teardown]
                         [--roles network,streaming] [--realistic]
 
 Phases, in this order (each one you name):
+  baseline  a one-task playbook (benchmarks/one_task.yml): the yardstick; every
+            phase's time is also shown as a multiple of it ("x base")
   deploy    site.yml on an empty account
   noop      site.yml again (should change nothing)
   check     site.yml --check --diff
@@ -15,7 +17,9 @@ ok + failed + skipped + unreachable; ok already includes changed), how many
 changed, and the number of AWS API calls. The calls are counted by the emulator
 proxy (scripts/emulator_proxy.py) run with --latency-scale 0: it forwards every
 call to moto at once and only counts. Without the proxy the API-call column is
-empty ("n/a").
+empty ("n/a"). After the deploy the bench counts the env's resources
+(benchmarks/count_resources.yml, not counted in any phase) and shows each phase's
+calls per resource.
 
 --realistic repeats the phases on a second fresh emulator whose proxy delays
 resource states like AWS (its default latency scale) and adds columns for that
@@ -51,8 +55,11 @@ REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "benchmarks" / "results"
 EMULATOR = REPO / "scripts" / "emulator.py"
 PROXY = REPO / "scripts" / "emulator_proxy.py"
+# Per-call latency of the realistic run (the proxy's default, an in-region round trip).
+CALL_LATENCY_MS = 30.0
 ALL_ROLES = ["network", "streaming", "database", "secrets", "ecs", "monitoring"]
 PHASES = {
+    "baseline": ("benchmarks/one_task.yml", []),
     "deploy": ("site.yml", []),
     "noop": ("site.yml", []),
     "check": ("site.yml", ["--check", "--diff"]),
@@ -194,17 +201,35 @@ def summarize_waits(history: dict | None) -> dict:
     }
 
 
-def compare(rows: list[dict], realistic: list[dict]) -> None:
-    """Adds added_s and hidden_s to each realistic row that has a plain twin (see README)."""
+def compare(rows: list[dict], realistic: list[dict], call_latency_s: float) -> None:
+    """Adds added_s, hidden_s and the wait ratio to each realistic row that has a plain twin (see README)."""
     plain = {r["phase"]: r for r in rows}
     for row in realistic:
         twin = plain.get(row["phase"])
         if twin is None or row.get("waits_s") is None:
-            row["added_s"] = row["hidden_s"] = None
+            row["added_s"] = row["hidden_s"] = row["wait_cost_s"] = row["wait_ratio"] = None
             continue
         added = row["seconds"] - twin["seconds"]
         row["added_s"] = round(added, 1)
         row["hidden_s"] = round(min(max(row["waits_s"] - added, 0.0), row["waits_s"]), 1)
+        # What the waits cost until everything is usable: the time beyond the plain run,
+        # plus what was still busy after the playbook ended, minus the per-call latency
+        # (that is the price of the call count, shown on its own).
+        latency = (row.get("api_calls") or 0) * call_latency_s
+        cost = added + (row.get("busy_after_s") or 0.0) - latency
+        row["call_latency_s"] = round(latency, 1)
+        row["wait_cost_s"] = round(cost, 1)
+        cp = row.get("critical_path_s") or 0.0
+        row["wait_ratio"] = round(cost / cp, 2) if cp > 0 else None
+
+
+def add_ratios(rows: list[dict], resources: int | None) -> None:
+    """Each row's time as a multiple of the baseline phase's, and its calls per resource."""
+    base = next((r["seconds"] for r in rows if r["phase"] == "baseline" and r["rc"] == 0), None)
+    for row in rows:
+        row["x_baseline"] = round(row["seconds"] / base, 1) if base else None
+        calls = row.get("api_calls")
+        row["calls_per_resource"] = round(calls / resources, 2) if resources and calls is not None else None
 
 
 def free_port() -> int:
@@ -241,9 +266,9 @@ class Emulator:
             self._run("start")
         elif self.mode == "counting":
             # Zero latency: the proxy only counts (and forwards at once).
-            self._run("start", "--profile", "realistic", "--latency-scale", "0")
+            self._run("start", "--profile", "realistic", "--latency-scale", "0", "--call-latency-ms", "0")
         else:
-            self._run("start", "--profile", "realistic")
+            self._run("start", "--profile", "realistic", "--call-latency-ms", f"{CALL_LATENCY_MS:g}")
 
     def stop(self) -> None:
         self._run("stop")
@@ -310,6 +335,18 @@ def summarize_counts(counts: dict | None) -> dict:
     }
 
 
+def count_resources(emulator: Emulator, env_name: str, log_dir: Path) -> int | None:
+    """Resources of the env right after the deploy (tagged Environment=<env> or named for it)."""
+    playbook = str(Path(sys.executable).parent / "ansible-playbook")
+    argv = [playbook, "benchmarks/count_resources.yml", "-e", f"env={env_name}"]
+    proc = subprocess.run(
+        argv, cwd=REPO, env=ansible_environ(emulator.endpoint), capture_output=True, text=True, check=False
+    )
+    (log_dir / f"{emulator.mode}-count.log").write_text(proc.stdout + "\n--- stderr ---\n" + proc.stderr)
+    found = re.search(r"managed resources: (\d+)", proc.stdout)
+    return int(found.group(1)) if found else None
+
+
 def run_phase(emulator: Emulator, phase: str, env_name: str, roles: list[str] | None, log_dir: Path) -> dict:
     playbook, flags = PHASES[phase]
     argv = [str(Path(sys.executable).parent / "ansible-playbook"), playbook, "-e", f"env={env_name}", *flags]
@@ -344,10 +381,13 @@ def run_phase(emulator: Emulator, phase: str, env_name: str, roles: list[str] | 
     }
 
 
-def run_all(mode: str, phases: list[str], env_name: str, roles: list[str] | None, log_dir: Path) -> list[dict]:
+def run_all(
+    mode: str, phases: list[str], env_name: str, roles: list[str] | None, log_dir: Path
+) -> tuple[list[dict], int | None]:
+    """Every phase on a fresh emulator of this mode; also the env's resource count after the deploy."""
     emulator = Emulator(mode)
     emulator.start()
-    results = []
+    results, resources = [], None
     try:
         for phase in phases:
             print(f"bench: {mode} emulator, {phase} ...", file=sys.stderr, flush=True)
@@ -356,9 +396,11 @@ def run_all(mode: str, phases: list[str], env_name: str, roles: list[str] | None
             if result["rc"] != 0:
                 print(f"bench: {phase} failed (rc={result['rc']}), see {result['log']}", file=sys.stderr)
                 break
+            if phase == "deploy" and mode != "realistic":
+                resources = count_resources(emulator, env_name, log_dir)
     finally:
         emulator.stop()
-    return results
+    return results, resources
 
 
 def default_roles() -> tuple[list[str] | None, str]:
@@ -378,21 +420,24 @@ def seconds(value: float | None) -> str:
 
 
 def table(rows: list[dict], realistic: list[dict] | None) -> str:
-    header = ["phase", "rc", "wall s", "tasks", "changed", "API calls", "mutating"]
+    header = ["phase", "rc", "wall s", "x base", "tasks", "changed", "API calls", "calls/res", "mutating"]
     if realistic is not None:
         header += ["realistic s", "realistic calls", "waits s", "critical path s", "added s", "hidden s"]
+        header += ["wait cost s", "x critical path"]
     by_phase = {r["phase"]: r for r in realistic or []}
     lines = []
     for row in rows:
-        cells = [row["phase"], str(row["rc"]), f"{row['seconds']:.1f}", fmt(row["tasks"]), fmt(row["changed"])]
-        cells += [fmt(row["api_calls"]), fmt(row["api_mutating"])]
+        cells = [row["phase"], str(row["rc"]), f"{row['seconds']:.1f}", fmt(row.get("x_baseline"))]
+        cells += [fmt(row["tasks"]), fmt(row["changed"])]
+        cells += [fmt(row["api_calls"]), fmt(row.get("calls_per_resource")), fmt(row["api_mutating"])]
         if realistic is not None:
             other = by_phase.get(row["phase"])
             if other:
                 cells += [f"{other['seconds']:.1f}", fmt(other["api_calls"])]
                 cells += [seconds(other.get(k)) for k in ("waits_s", "critical_path_s", "added_s", "hidden_s")]
+                cells += [seconds(other.get("wait_cost_s")), fmt(other.get("wait_ratio"))]
             else:
-                cells += ["-"] * 6
+                cells += ["-"] * 8
         lines.append(cells)
     widths = [max(len(h), *(len(c[i]) for c in lines)) for i, h in enumerate(header)]
     out = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
@@ -409,7 +454,9 @@ def git_commit() -> str | None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--env", default="bench", help="environment name (default: bench)")
-    parser.add_argument("--phases", default="deploy,noop,check,teardown", help="comma list of " + ",".join(PHASES))
+    parser.add_argument(
+        "--phases", default="baseline,deploy,noop,check,teardown", help="comma list of " + ",".join(PHASES)
+    )
     parser.add_argument("--roles", help="comma list of roles (default: all six, or those that exist yet)")
     parser.add_argument("--realistic", action="store_true", help="repeat on an emulator with AWS-like latency")
     args = parser.parse_args(argv)
@@ -437,18 +484,24 @@ def main(argv: list[str] | None = None) -> int:
     print(f"bench: env {args.env}, {roles_note}; phases {', '.join(phases)}", file=sys.stderr)
     if not proxy:
         print("bench: scripts/emulator_proxy.py not found: API calls are not counted", file=sys.stderr)
-    rows = run_all(mode, phases, args.env, roles, log_dir)
-    realistic = run_all("realistic", phases, args.env, roles, log_dir) if args.realistic else None
+    rows, resources = run_all(mode, phases, args.env, roles, log_dir)
+    add_ratios(rows, resources)
+    realistic = run_all("realistic", phases, args.env, roles, log_dir)[0] if args.realistic else None
     if realistic is not None:
-        compare(rows, realistic)
+        add_ratios(realistic, resources)
+        compare(rows, realistic, CALL_LATENCY_MS / 1000)
 
     print(table(rows, realistic))
+    if resources:
+        print(f"\n{resources} resources in the deployed env (calls/res divides each phase's calls by it)")
     result = {
         "timestamp": stamp,
         "commit": git_commit(),
         "env": args.env,
         "roles": roles or ALL_ROLES,
         "emulator": "proxy, latency scale 0 (counting only)" if proxy else "moto server (calls not counted)",
+        "resources": resources,
+        "realistic_call_latency_ms": CALL_LATENCY_MS if args.realistic else None,
         "phases": rows,
         "realistic": realistic,
     }

@@ -2,8 +2,8 @@
 """Realistic-mode proxy in front of moto server: latency, faults and API-call counts.
 
     emulator_proxy.py --listen HOST:PORT --backend URL --counts-file PATH
-                      [--latency-scale 0.05] [--fault-rate 0] [--seed N]
-                      [--fault-kinds throttle,5xx,drop]
+                      [--latency-scale 0.05] [--call-latency-ms 30]
+                      [--fault-rate 0] [--seed N] [--fault-kinds throttle,5xx,drop]
 
 moto answers every call at once and moves no resource through states. This proxy
 forwards each request to moto unchanged and:
@@ -12,6 +12,9 @@ forwards each request to moto unchanged and:
   status fields of describe responses until the real AWS time (LATENCY, times
   --latency-scale) has passed; while a resource is busy it refuses the calls AWS
   refuses, in AWS's own error form;
+* holds every AWS call for --call-latency-ms before it answers: the round trip a
+  call costs on real AWS, which moto on loopback does not (so a benchmark shows what
+  a run's call count costs);
 * with --fault-rate, answers some requests (before forwarding, so a mutating call
   never half-happens) with a throttling error, a 5xx or a dropped connection, drawn
   from random.Random(--seed);
@@ -51,6 +54,13 @@ from typing import Any
 ADMIN_PREFIX = "/_proxy/"
 MOTO_API_PREFIX = "/moto-api/"
 READ_PREFIXES = ("Describe", "List", "Get")
+# What one AWS API call costs in time beyond the service's own work: an HTTPS
+# request over a kept-alive connection from a machine in the same region to the
+# service's regional endpoint. AWS publishes no such figure; "tens of ms in-region,
+# 100+ ms from a laptop" is the range platform engineers see, and 30 ms is the
+# low end of it (our assumption: docs/emulator.md). --call-latency-ms 120 models a
+# laptop far from its region.
+DEFAULT_CALL_LATENCY_MS = 30.0
 
 # ---------------------------------------------------------------------------
 # Request classification: which service and operation a request is
@@ -783,6 +793,8 @@ class Proxy:
     states: ResourceStates
     faults: FaultInjector
     counts: Counts = field(default_factory=Counts)
+    # Seconds each AWS call takes before its answer (--call-latency-ms).
+    call_latency: float = 0.0
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -813,6 +825,8 @@ class Handler(BaseHTTPRequestHandler):
 
         headers = {k.lower(): v for k, v in self.headers.items()}
         call = classify(self.command, self.path, headers, body)
+        if self.proxy.call_latency:
+            time.sleep(self.proxy.call_latency)  # the round trip to AWS, refused and failed calls included
         fault = self.proxy.faults.draw()
         if fault is not None:
             self.proxy.counts.add(call, fault.kind)
@@ -912,18 +926,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backend", required=True, help="moto server URL, e.g. http://127.0.0.1:5000")
     parser.add_argument("--counts-file", required=True, type=Path, help="JSON written on SIGTERM/SIGINT")
     parser.add_argument("--latency-scale", type=float, default=0.05, help="multiplier for AWS times (default 1/20)")
+    parser.add_argument(
+        "--call-latency-ms",
+        type=float,
+        default=DEFAULT_CALL_LATENCY_MS,
+        help=f"milliseconds each AWS call takes (default {DEFAULT_CALL_LATENCY_MS:g}: in-region round trip; 0: none)",
+    )
     parser.add_argument("--fault-rate", type=float, default=0.0, help="share of requests to fail, 0..1")
     parser.add_argument("--seed", type=int, default=None, help="seed of the fault sequence")
     parser.add_argument("--fault-kinds", default=",".join(FAULT_KINDS), help="comma list of throttle,5xx,drop")
     args = parser.parse_args(argv)
     if args.latency_scale < 0:
         parser.error("--latency-scale must be >= 0")
+    if args.call_latency_ms < 0:
+        parser.error("--call-latency-ms must be >= 0")
     try:
         faults = FaultInjector(args.fault_rate, [k for k in args.fault_kinds.split(",") if k], args.seed)
     except ValueError as exc:
         parser.error(str(exc))
     host, _, port = args.listen.rpartition(":")
-    proxy = Proxy(urllib.parse.urlsplit(args.backend), ResourceStates(args.latency_scale), faults)
+    states = ResourceStates(args.latency_scale)
+    proxy = Proxy(urllib.parse.urlsplit(args.backend), states, faults, call_latency=args.call_latency_ms / 1000)
     server = serve(proxy, host or "127.0.0.1", int(port))
     signal.signal(signal.SIGTERM, _stop)
     print(f"emulator proxy on {args.listen} -> {args.backend}, {vars(args)}", file=sys.stderr, flush=True)

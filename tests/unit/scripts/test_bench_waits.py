@@ -127,21 +127,34 @@ def test_summarize_waits_from_the_proxy_history():
 def test_added_and_hidden_seconds(plain, realistic, waits, added, hidden):
     rows = [{"phase": "deploy", "seconds": plain}]
     other = [{"phase": "deploy", "seconds": realistic, "waits_s": waits}]
-    bench.compare(rows, other)
+    bench.compare(rows, other, 0.0)
     assert (other[0]["added_s"], other[0]["hidden_s"]) == (added, hidden)
 
 
 def test_compare_without_a_plain_twin_or_history_gives_none():
     other = [{"phase": "teardown", "seconds": 10.0, "waits_s": 5.0}, {"phase": "deploy", "seconds": 1, "waits_s": None}]
-    bench.compare([{"phase": "deploy", "seconds": 1.0}], other)
-    assert [(r["added_s"], r["hidden_s"]) for r in other] == [(None, None), (None, None)]
+    bench.compare([{"phase": "deploy", "seconds": 1.0}], other, 0.03)
+    assert [(r["added_s"], r["hidden_s"], r["wait_ratio"]) for r in other] == [(None, None, None)] * 2
 
 
 def test_table_shows_the_realistic_columns():
     row = {"phase": "deploy", "rc": 0, "seconds": 100.0, "tasks": 10, "changed": 5, "api_calls": 50, "api_mutating": 9}
-    other = {**row, "seconds": 130.0, "api_calls": 60, "waits_s": 45.0, "critical_path_s": 39.0}
-    bench.compare([row], [other])
+    other = {**row, "seconds": 130.0, "api_calls": 60, "waits_s": 45.0, "critical_path_s": 39.0, "busy_after_s": 2.0}
+    bench.compare([row], [other], 0.05)
     header, _, line = bench.table([row], [other]).splitlines()
-    assert header.split("  ")[-4:] == ["waits s", "critical path s", "added s", "hidden s"]
-    assert line.split()[-6:] == ["130.0", "60", "45.0", "39.0", "30.0", "15.0"]
+    columns = ["waits s", "critical path s", "added s", "hidden s", "wait cost s", "x critical path"]
+    assert header.split("  ")[-6:] == columns
+    # wait cost = 30 s added + 2 s still busy after the run - 60 calls x 0.05 s of call latency
+    assert line.split()[-8:] == ["130.0", "60", "45.0", "39.0", "30.0", "15.0", "29.0", "0.74"]
     assert "waits s" not in bench.table([row], None)
+
+
+def test_ratios_to_the_baseline_and_per_resource():
+    rows = [
+        {"phase": "baseline", "rc": 0, "seconds": 1.25, "api_calls": 0},
+        {"phase": "noop", "rc": 0, "seconds": 10.0, "api_calls": 49},
+    ]
+    bench.add_ratios(rows, 35)
+    assert [(r["x_baseline"], r["calls_per_resource"]) for r in rows] == [(1.0, 0.0), (8.0, 1.4)]
+    bench.add_ratios(rows, None)
+    assert rows[1]["calls_per_resource"] is None
