@@ -8,6 +8,7 @@ import importlib.util
 import json
 import sys
 import threading
+import time
 import urllib.parse
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -557,3 +558,14 @@ def test_fault_settings_can_be_replaced_at_runtime(live_proxy):
         "5xx": 0,
         "drop": 0,
     }
+
+
+def test_each_aws_call_costs_the_call_latency_and_admin_calls_do_not(live_proxy):
+    live_proxy.RequestHandlerClass.proxy.call_latency = 0.2
+    headers = {"Authorization": auth("kinesis"), "X-Amz-Target": "Kinesis_20131202.ListStreams"}
+    started = time.monotonic()
+    assert _request(live_proxy, "POST", "/", b"{}", headers)[0] == 200
+    assert time.monotonic() - started >= 0.2
+    started = time.monotonic()
+    assert _request(live_proxy, "GET", "/_proxy/counts")[0] == 200
+    assert time.monotonic() - started < 0.2
