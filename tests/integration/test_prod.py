@@ -3,7 +3,8 @@
 One env named prod (the prod profile: writer + reader, enhanced monitoring,
 Performance Insights, deletion protection, final snapshot) with the three
 roles that hold data's prerequisites and data: network, streaming, database.
-Its teardown is refused by each guard in turn, then told to go.
+Its teardown is refused before the first delete while any guard holds (all of them
+named at once), then told to go.
 """
 
 from __future__ import annotations
@@ -73,23 +74,42 @@ def test_database_is_protected_monitored_and_has_a_reader(prod, aws):
     }
 
 
-def test_teardown_stops_at_each_guard_until_told(prod, endpoint, aws):
+def vpc_ids(aws):
+    vpcs = aws("ec2").describe_vpcs(Filters=[{"Name": "tag:Environment", "Values": ["prod"]}])["Vpcs"]
+    return [v["VpcId"] for v in vpcs]
+
+
+def test_teardown_refuses_before_the_first_delete_until_told(prod, endpoint, aws):
     aws("sqs").send_message(QueueUrl=queue_urls(aws)[0], MessageBody='{"video": "failed.mp4"}')
 
-    # deletion protection on: refused, nothing deleted
+    def nothing_deleted():
+        assert cluster_of(aws, "prod")["DeletionProtection"] is True
+        assert len(instances_of(aws, "prod")) == 2
+        assert len(queue_urls(aws)) == 1
+        assert len(vpc_ids(aws)) == 1
+        assert role_exists(aws, "video-metadata-monitoring-role-prod")
+
+    # both guards stop it, named in one message, before anything is deleted
     refused = run_playbook(endpoint, "teardown.yml", "prod", roles=ROLES, extra_vars=CONFIRM)
     assert refused.rc != 0
-    assert "deletion protection on" in refused.stdout, refused.explain()
+    assert "nothing was deleted" in refused.stdout, refused.explain()
+    assert "deletion protection on" in refused.stdout
     assert "database_lift_deletion_protection=true" in refused.stdout
-    assert cluster_of(aws, "prod")["DeletionProtection"] is True
-    assert len(instances_of(aws, "prod")) == 2
+    assert "streaming_force_delete_dlq=true" in refused.stdout
+    assert refused.changed == 0
+    nothing_deleted()
 
-    # told to lift it: the database goes (final snapshot kept), the DLQ with a message stops the streaming role
+    # one guard lifted, the other still stops it: still nothing deleted
     lift = {**CONFIRM, "database_lift_deletion_protection": True}
     refused = run_playbook(endpoint, "teardown.yml", "prod", roles=ROLES, extra_vars=lift)
     assert refused.rc != 0
     assert "streaming_force_delete_dlq=true" in refused.stdout, refused.explain()
-    assert queue_urls(aws)
+    assert "database_lift_deletion_protection=true" not in refused.stdout.split("Refusing to tear down")[-1]
+    nothing_deleted()
+
+    # both lifted: everything goes, the final snapshot is kept
+    teardown(endpoint, "prod", roles=ROLES, extra_vars={**lift, "streaming_force_delete_dlq": True})
+    assert queue_urls(aws) == []
     clusters = aws("rds").describe_db_clusters()["DBClusters"]
     assert "video-metadata-cluster-prod" not in [c["DBClusterIdentifier"] for c in clusters]
     assert instances_of(aws, "prod") == []
@@ -100,7 +120,3 @@ def test_teardown_stops_at_each_guard_until_told(prod, endpoint, aws):
     ]
     assert len(finals) == 1, finals
     assert re.fullmatch(r"video-metadata-cluster-prod-final-\d{8}-\d{6}", finals[0]), finals
-
-    # told to drop the messages too: everything goes
-    teardown(endpoint, "prod", roles=ROLES, extra_vars={**lift, "streaming_force_delete_dlq": True})
-    assert queue_urls(aws) == []
