@@ -29,8 +29,11 @@ author:
   - StreamFlix Platform Engineering (@streamflix)
 options:
   resource_id:
-    description: ID of the VPC, subnet or network interface whose traffic is logged.
-    required: true
+    description:
+      - ID of the VPC, subnet or network interface whose traffic is logged.
+      - Required when O(state=present). With O(state=absent) and no O(resource_id), every flow
+        log that delivers to O(log_group_name) is deleted, whatever it logs (a teardown that
+        runs after the VPC's owner, or without knowing the VPC, needs no lookup).
     type: str
   resource_type:
     description: Type of O(resource_id).
@@ -90,6 +93,11 @@ EXAMPLES = r"""
     resource_id: vpc-0123456789abcdef0
     log_group_name: /vpc/video-processing-dev
     state: absent
+
+- name: Remove every flow log that writes to the group
+  streamflix.video_pipeline.vpc_flow_log:
+    log_group_name: /vpc/video-processing-dev
+    state: absent
 """
 
 RETURN = r"""
@@ -101,7 +109,10 @@ flow_log_id:
   type: str
   sample: fl-0123456789abcdef0
 flow_log:
-  description: The flow log as described by AWS (snake_case keys, tags as a dictionary); empty when it does not exist.
+  description:
+    - The flow log after the run (snake_case keys, tags as a dictionary); empty when it does not exist.
+    - It is built from what was read and written, not read back; a flow log made by this run shows
+      the requested settings and the ID AWS assigned (C(log_format) only when O(log_format) is given).
   returned: always
   type: dict
   contains:
@@ -160,23 +171,28 @@ IMMUTABLE = (
 
 
 def find_flow_logs(client, module, resource_id, log_group_name):
-    """The flow logs of `resource_id` that deliver to `log_group_name`."""
+    """The flow logs of `resource_id` (None: of any resource) that deliver to `log_group_name`."""
+    filters = [
+        {"Name": "log-destination-type", "Values": ["cloud-watch-logs"]},
+        {"Name": "log-group-name", "Values": [log_group_name]},
+    ]
+    if resource_id:
+        filters.insert(0, {"Name": "resource-id", "Values": [resource_id]})
+    found, request = [], dict(Filters=filters)
     try:
-        paginator = client.get_paginator("describe_flow_logs")
-        pages = paginator.paginate(
-            Filters=[
-                {"Name": "resource-id", "Values": [resource_id]},
-                {"Name": "log-destination-type", "Values": ["cloud-watch-logs"]},
-                {"Name": "log-group-name", "Values": [log_group_name]},
-            ]
-        ).build_full_result()
+        while True:  # by hand, not a paginator: every page goes through the retrying client
+            page = client.describe_flow_logs(aws_retry=True, **request)
+            found.extend(page.get("FlowLogs", []))
+            if not page.get("NextToken"):
+                break
+            request["NextToken"] = page["NextToken"]
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        module.fail_json_aws(e, msg="Could not list the flow logs of {0}".format(resource_id))
+        module.fail_json_aws(e, msg="Could not list the flow logs that write to {0}".format(log_group_name))
     # Filter again: not every implementation honours every filter.
     return [
         fl
-        for fl in pages.get("FlowLogs", [])
-        if fl.get("ResourceId") == resource_id and fl.get("LogGroupName") == log_group_name
+        for fl in found
+        if fl.get("LogGroupName") == log_group_name and (not resource_id or fl.get("ResourceId") == resource_id)
     ]
 
 
@@ -267,15 +283,15 @@ def create_flow_log(client, module, params, tags):
 
 
 def update_tags(client, module, flow_log, tags, purge_tags):
-    """Bring the tags of an existing flow log to `tags`; True when something changed."""
-    if tags is None:
-        return False
+    """Bring the tags of an existing flow log to `tags`; returns its tags after the run."""
     current = boto3_tag_list_to_ansible_dict(flow_log.get("Tags", []))
+    if tags is None:
+        return current
     to_set, to_unset = compare_aws_tags(current, tags, purge_tags=purge_tags)
-    if not (to_set or to_unset):
-        return False
-    if module.check_mode:
-        return True
+    after = dict((k, v) for k, v in current.items() if k not in to_unset)
+    after.update(to_set)
+    if not (to_set or to_unset) or module.check_mode:
+        return after
     try:
         if to_unset:
             client.delete_tags(
@@ -287,7 +303,7 @@ def update_tags(client, module, flow_log, tags, purge_tags):
             )
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
         module.fail_json_aws(e, msg="Could not tag flow log {0}".format(flow_log["FlowLogId"]))
-    return True
+    return after
 
 
 def ensure_present(client, module, params):
@@ -303,31 +319,22 @@ def ensure_present(client, module, params):
     delete_flow_logs(client, module, stale)
 
     if keep is None:
-        changed = True
-        if module.check_mode:
-            after_tags = tags if tags is not None else {}
-            return dict(
-                changed=True,
-                flow_log_id="",
-                flow_log={},
-                diff=dict(before=before, after=wanted_view(params, after_tags)),
-            )
-        flow_log_id = create_flow_log(client, module, params, tags)
-    else:
-        flow_log_id = keep["FlowLogId"]
-        changed |= update_tags(client, module, keep, tags, params["purge_tags"])
+        # The result is built from the request (and the ID AWS assigned), not read back.
+        after = wanted_view(params, tags if tags is not None else {})
+        flow_log_id = "" if module.check_mode else create_flow_log(client, module, params, tags)
+        if flow_log_id:
+            after = dict(after, flow_log_id=flow_log_id)
+        return dict(
+            changed=True,
+            flow_log_id=flow_log_id,
+            flow_log=after if flow_log_id else {},
+            diff=dict(before=before, after=after),
+        )
 
-    if module.check_mode:
-        after_tags = tags if tags is not None else before.get("tags", {})
-        if tags is not None and not params["purge_tags"]:
-            after_tags = dict(before.get("tags", {}), **tags)
-        after = dict(before, tags=after_tags)
-        return dict(changed=changed, flow_log_id=flow_log_id, flow_log=before, diff=dict(before=before, after=after))
-
-    found = find_flow_logs(client, module, params["resource_id"], params["log_group_name"])
-    current = next((fl for fl in found if fl["FlowLogId"] == flow_log_id), None)
-    after = describe(current)
-    return dict(changed=changed, flow_log_id=flow_log_id, flow_log=after, diff=dict(before=before, after=after))
+    before_tags = before.get("tags", {})
+    after = dict(before, tags=update_tags(client, module, keep, tags, params["purge_tags"]))
+    changed |= after["tags"] != before_tags
+    return dict(changed=changed, flow_log_id=keep["FlowLogId"], flow_log=after, diff=dict(before=before, after=after))
 
 
 def ensure_absent(client, module, params):
@@ -340,7 +347,7 @@ def ensure_absent(client, module, params):
 
 def main():
     argument_spec = dict(
-        resource_id=dict(type="str", required=True),
+        resource_id=dict(type="str"),
         resource_type=dict(type="str", default="VPC", choices=["VPC", "Subnet", "NetworkInterface"]),
         log_group_name=dict(type="str", required=True),
         deliver_logs_permission_arn=dict(type="str"),
@@ -353,7 +360,7 @@ def main():
     )
     module = AnsibleAWSModule(
         argument_spec=argument_spec,
-        required_if=[("state", "present", ["deliver_logs_permission_arn"])],
+        required_if=[("state", "present", ["resource_id", "deliver_logs_permission_arn"])],
         supports_check_mode=True,
     )
     client = module.client("ec2", retry_decorator=AWSRetry.jittered_backoff(retries=10))

@@ -42,11 +42,9 @@ def flow_log(flow_log_id="fl-1", **overrides):
 
 
 def client_with(*listings):
-    """A client whose successive DescribeFlowLogs listings are `listings`."""
+    """A client whose successive DescribeFlowLogs listings are `listings` (one page each)."""
     client = MagicMock()
-    paginator = MagicMock()
-    paginator.paginate.return_value.build_full_result.side_effect = [{"FlowLogs": list(x)} for x in listings]
-    client.get_paginator.return_value = paginator
+    client.describe_flow_logs.side_effect = [{"FlowLogs": list(x)} for x in listings]
     client.create_flow_logs.return_value = {"FlowLogIds": ["fl-new"], "Unsuccessful": []}
     client.delete_flow_logs.return_value = {"Unsuccessful": []}
     return client
@@ -64,9 +62,10 @@ def test_flow_logs_of_other_resources_or_groups_are_ignored():
 
 
 def test_matching_flow_log_changes_nothing():
-    client = client_with([flow_log()], [flow_log()])
+    client = client_with([flow_log()])
     result = mod.ensure_present(client, fake_module(), PARAMS)
     assert result["changed"] is False
+    assert client.describe_flow_logs.call_count == 1  # nothing re-read to report
     assert result["flow_log_id"] == "fl-1"
     assert result["flow_log"]["traffic_type"] == "ALL"
     assert result["flow_log"]["tags"] == {"Component": "monitoring"}
@@ -76,10 +75,12 @@ def test_matching_flow_log_changes_nothing():
 
 
 def test_missing_flow_log_is_created_with_tags():
-    client = client_with([], [flow_log("fl-new")])
+    client = client_with([])
     result = mod.ensure_present(client, fake_module(), PARAMS)
     assert result["changed"] is True
     assert result["flow_log_id"] == "fl-new"
+    assert result["flow_log"]["flow_log_id"] == "fl-new" and result["flow_log"]["tags"] == {"Component": "monitoring"}
+    assert client.describe_flow_logs.call_count == 1  # the result is built from the request
     request = client.create_flow_logs.call_args.kwargs
     assert request["ResourceIds"] == ["vpc-1"]
     assert request["TrafficType"] == "ALL"
@@ -93,7 +94,7 @@ def test_missing_flow_log_is_created_with_tags():
 
 
 def test_immutable_difference_replaces_the_flow_log():
-    client = client_with([flow_log(TrafficType="REJECT")], [flow_log("fl-new")])
+    client = client_with([flow_log(TrafficType="REJECT")])
     result = mod.ensure_present(client, fake_module(), PARAMS)
     assert result["changed"] is True
     client.delete_flow_logs.assert_called_once_with(FlowLogIds=["fl-1"], aws_retry=True)
@@ -103,7 +104,7 @@ def test_immutable_difference_replaces_the_flow_log():
 
 
 def test_duplicates_are_removed_and_the_matching_one_kept():
-    client = client_with([flow_log("fl-1", TrafficType="ACCEPT"), flow_log("fl-2")], [flow_log("fl-2")])
+    client = client_with([flow_log("fl-1", TrafficType="ACCEPT"), flow_log("fl-2")])
     result = mod.ensure_present(client, fake_module(), PARAMS)
     assert result["changed"] is True
     assert result["flow_log_id"] == "fl-2"
@@ -113,9 +114,10 @@ def test_duplicates_are_removed_and_the_matching_one_kept():
 
 def test_tags_are_updated_in_place():
     current = flow_log(Tags=[{"Key": "Component", "Value": "old"}, {"Key": "Stray", "Value": "x"}])
-    client = client_with([current], [flow_log()])
+    client = client_with([current])
     result = mod.ensure_present(client, fake_module(), PARAMS)
     assert result["changed"] is True
+    assert result["flow_log"]["tags"] == {"Component": "monitoring"}
     client.delete_tags.assert_called_once_with(Resources=["fl-1"], Tags=[{"Key": "Stray"}], aws_retry=True)
     client.create_tags.assert_called_once_with(
         Resources=["fl-1"], Tags=[{"Key": "Component", "Value": "monitoring"}], aws_retry=True
@@ -165,6 +167,26 @@ def test_absent_when_missing_or_in_check_mode():
     client = client_with([flow_log()])
     assert mod.ensure_absent(client, fake_module(check_mode=True), PARAMS)["changed"] is True
     client.delete_flow_logs.assert_not_called()
+
+
+def test_absent_without_resource_finds_every_flow_log_of_the_group():
+    client = client_with([flow_log("fl-1"), flow_log("fl-2", ResourceId="vpc-2"), flow_log("fl-3", LogGroupName="/o")])
+    result = mod.ensure_absent(client, fake_module(), dict(PARAMS, resource_id=None))
+    assert result["changed"] is True
+    client.delete_flow_logs.assert_called_once_with(FlowLogIds=["fl-1", "fl-2"], aws_retry=True)
+    filters = client.describe_flow_logs.call_args.kwargs["Filters"]
+    assert [f["Name"] for f in filters] == ["log-destination-type", "log-group-name"]
+
+
+def test_every_page_is_read_with_retries():
+    client = MagicMock()
+    client.describe_flow_logs.side_effect = [
+        {"FlowLogs": [flow_log("fl-1")], "NextToken": "t"},
+        {"FlowLogs": [flow_log("fl-2")]},
+    ]
+    assert [f["FlowLogId"] for f in mod.find_flow_logs(client, fake_module(), "vpc-1", "/vpc/x")] == ["fl-1", "fl-2"]
+    assert client.describe_flow_logs.call_args.kwargs["NextToken"] == "t"
+    assert all(call.kwargs["aws_retry"] is True for call in client.describe_flow_logs.call_args_list)
 
 
 def test_delete_of_a_vanished_flow_log_is_not_an_error():
