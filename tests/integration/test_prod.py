@@ -11,14 +11,27 @@ from __future__ import annotations
 
 import json
 import re
+import textwrap
 
 import pytest
+import yaml
 
 from tests.integration.helpers import deploy, run_playbook, teardown
 from tests.integration.test_database import cluster_of, instances_of, key_arn, private_subnets, role_exists
 
 ROLES = ["network", "streaming", "database"]
 CONFIRM = {"confirm_teardown": "prod"}
+
+
+def task_result(task_output: str) -> dict:
+    """The result a task printed at -v or more ("changed: [localhost] => " then YAML indented by 4)."""
+    lines = task_output.split(" => \n", 1)[1].splitlines()
+    block = []
+    for line in lines:
+        if line and not line.startswith("    "):
+            break
+        block.append(line)
+    return yaml.safe_load(textwrap.dedent("\n".join(block)))
 
 
 def queue_urls(aws):
@@ -51,10 +64,14 @@ def test_database_is_protected_monitored_and_has_a_reader(prod, aws):
         assert instance["DBInstanceClass"] == "db.serverless"
         assert instance["MonitoringInterval"] == 60
         assert instance["MonitoringRoleArn"] == role["Arn"]
+    # what the instances task set on each instance it created (its result, shown at -vvv)
     instance_task = prod.stdout.split("TASK [streamflix.video_pipeline.database : Instances of")[1].split("\nTASK [")[0]
-    assert instance_task.count("enable_performance_insights: true") == 2
-    assert instance_task.count(f"performance_insights_kms_key_id: {key_arn(aws, 'prod')}") == 2
-    assert instance_task.count("performance_insights_retention_period: 7") == 2
+    result = task_result(instance_task)
+    assert result["created"] == [f"video-metadata-instance-{n}-prod" for n in (1, 2)]
+    for instance in result["instances"]:
+        assert instance["performance_insights_enabled"] is True
+        assert instance["performance_insights_kms_key_id"] == key_arn(aws, "prod")
+        assert instance["performance_insights_retention_period"] == 7
     trust = role["AssumeRolePolicyDocument"]
     if isinstance(trust, str):
         trust = json.loads(trust)
