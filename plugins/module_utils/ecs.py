@@ -149,6 +149,31 @@ def active_revision_arns(client, family):
     return sorted(set(mine), key=lambda a: revision_of(a)[1])
 
 
+def latest_active_revision(client, family):
+    """(the latest ACTIVE revision of exactly `family` as DescribeTaskDefinition returns it, its tags).
+
+    (None, {}) when the family has no ACTIVE revision. One call on a family that has
+    one: DescribeTaskDefinition with the bare family answers with its latest ACTIVE
+    revision, tags included. Only when that fails (no revision at all) or answers
+    with an INACTIVE one (the emulator takes the highest revision whatever its
+    status) does ListTaskDefinitions say which ACTIVE revision is the latest.
+    """
+    described = None
+    try:
+        described = client.describe_task_definition(aws_retry=True, taskDefinition=family, include=["TAGS"])
+    except botocore.exceptions.ClientError as e:
+        # ECS answers ClientException ("Unable to describe task definition") for an unknown family.
+        if e.response.get("Error", {}).get("Code") != "ClientException":
+            raise
+    if described and described["taskDefinition"].get("status") == "ACTIVE":
+        return described["taskDefinition"], ecs_tags_to_dict(described.get("tags"))
+    arns = active_revision_arns(client, family)
+    if not arns:
+        return None, {}
+    described = client.describe_task_definition(aws_retry=True, taskDefinition=arns[-1], include=["TAGS"])
+    return described["taskDefinition"], ecs_tags_to_dict(described.get("tags"))
+
+
 def ecs_tags_to_dict(tags):
     return boto3_tag_list_to_ansible_dict(tags or [], "key", "value")
 
@@ -253,15 +278,15 @@ def ecs_argument_spec(**options):
     )
 
 
-def run_sync(module, ensure_present, ensure_absent, failure_msg, resource_key=None):
-    """Run ensure_present or ensure_absent (by O(state)) with an ECS client and exit with its result.
+def run_sync(module, ensure_present, ensure_absent, failure_msg, resource_key=None, other_states=None):
+    """Run ensure_present, ensure_absent or other_states[state] (by O(state)) with an ECS client and exit.
 
     SyncFailure becomes fail_json, AWS errors fail_json_aws with failure_msg;
     result[resource_key] (a described resource) is returned in snake_case,
     its tags (user data) as they are.
     """
     client = module.client("ecs", retry_decorator=AWSRetry.jittered_backoff(retries=10))
-    ensure = ensure_present if module.params["state"] == "present" else ensure_absent
+    ensure = dict(other_states or {}, present=ensure_present, absent=ensure_absent)[module.params["state"]]
     try:
         result = ensure(client, module.params, module.check_mode)
     except SyncFailure as e:

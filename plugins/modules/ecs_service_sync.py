@@ -22,6 +22,9 @@ description:
     it is missing, so the next run finds nothing to change.
   - With O(state=absent) the service is scaled to 0, deleted, and (with O(wait)) waited for until
     it is C(INACTIVE).
+  - With O(state=steady) nothing is changed: the module waits until the service's deployment is
+    complete, so a playbook can start a deployment (O(state=present), O(wait=false)), do other work,
+    and wait for it later.
 options:
   name:
     description: Service name.
@@ -32,12 +35,18 @@ options:
     type: str
     required: true
   state:
-    description: Whether the service should exist.
+    description:
+      - Whether the service should exist (C(present), C(absent)), or, with C(steady), only wait until
+        its deployment is complete (one deployment, running = desired) without changing anything.
+      - C(steady) fails when the service does not exist, when its deployment failed, when the circuit
+        breaker rolled it back from O(task_definition) (if given), or after O(wait_timeout).
     type: str
-    choices: [present, absent]
+    choices: [present, absent, steady]
     default: present
   task_definition:
-    description: Task definition ARN or C(family:revision). Required with O(state=present).
+    description:
+      - Task definition ARN or C(family:revision). Required with O(state=present).
+      - With O(state=steady), the revision the deployment must end on (optional).
     type: str
   desired_count:
     description: Number of tasks to keep running.
@@ -117,6 +126,14 @@ EXAMPLES = r"""
     assign_public_ip: true
     tags:
       Environment: dev
+
+- name: Later in the play, wait until that deployment is complete (changes nothing)
+  streamflix.video_pipeline.ecs_service_sync:
+    name: video-processing-service-dev
+    cluster: video-processing-cluster-dev
+    task_definition: arn:aws:ecs:us-east-1:123456789012:task-definition/video-processing-dev:3
+    state: steady
+    wait_delay: 10
 
 - name: Scale to 0 and delete
   streamflix.video_pipeline.ecs_service_sync:
@@ -203,7 +220,7 @@ def describe(client, cluster, name):
     return services[0] if services else None
 
 
-def wait_stable(client, params, wanted_task_definition):
+def wait_stable(client, params, wanted_task_definition, what="disappeared while waiting for its deployment"):
     def fetch():
         return describe(client, params["cluster"], params["name"])
 
@@ -212,7 +229,7 @@ def wait_stable(client, params, wanted_task_definition):
 
     service, in_time = wait_for(fetch, done, params["wait_timeout"], params["wait_delay"])
     if service is None:
-        raise ServiceFailure(f"Service {params['name']} disappeared while waiting for its deployment")
+        raise ServiceFailure(f"Service {params['name']} {what}")
     state, primary = deployment_state(service)
     if not in_time:
         raise ServiceFailure(
@@ -223,7 +240,9 @@ def wait_stable(client, params, wanted_task_definition):
         raise ServiceFailure(
             f"Deployment of {params['name']} failed: {primary.get('rolloutStateReason', 'no reason given')}"
         )
-    if primary["taskDefinition"].rsplit("/", 1)[-1] != wanted_task_definition.rsplit("/", 1)[-1]:
+    if wanted_task_definition and (
+        primary["taskDefinition"].rsplit("/", 1)[-1] != wanted_task_definition.rsplit("/", 1)[-1]
+    ):
         raise ServiceFailure(
             f"The circuit breaker rolled {params['name']} back to {primary['taskDefinition']}: "
             f"{wanted_task_definition} did not start (see the service events and the task logs)"
@@ -324,6 +343,12 @@ def ensure_absent(client, params, check_mode):
     return result
 
 
+def ensure_steady(client, params, check_mode):
+    """Change nothing; wait until the deployment under way (if any) is complete."""
+    service = wait_stable(client, params, params.get("task_definition"), what="does not exist")
+    return dict(changed=False, service=service)
+
+
 def main():
     argument_spec = ecs_argument_spec(
         name=dict(type="str", required=True),
@@ -343,6 +368,7 @@ def main():
         wait_timeout=dict(type="int", default=900),
         wait_delay=dict(type="int", default=15),
     )
+    argument_spec["state"] = dict(type="str", choices=["present", "absent", "steady"], default="present")
     module = AnsibleAWSModule(
         argument_spec=argument_spec,
         required_if=[("state", "present", ["task_definition", "subnets", "security_groups"])],
@@ -352,7 +378,14 @@ def main():
         module.fail_json(msg=f"desired_count must be 0 or more (got {module.params['desired_count']})")
     if module.params["state"] == "present" and not module.params["subnets"]:
         module.fail_json(msg="subnets needs at least one subnet ID")
-    run_sync(module, ensure_present, ensure_absent, f"Failed to sync ECS service {module.params['name']}", "service")
+    run_sync(
+        module,
+        ensure_present,
+        ensure_absent,
+        f"Failed to sync ECS service {module.params['name']}",
+        "service",
+        other_states=dict(steady=ensure_steady),
+    )
 
 
 if __name__ == "__main__":

@@ -19,7 +19,9 @@ description:
     revision (task CPU and memory, roles, volumes, network mode, containers), ignores key
     order and list order where AWS gives it no meaning, and ignores the defaults AWS fills in
     (for example C(essential=true), container C(cpu=0), empty lists).
-  - Revisions are sorted by number here, because C(ListTaskDefinitions) sorting is not
+  - The latest C(ACTIVE) revision and its tags are read with one C(DescribeTaskDefinition) of the
+    bare family. C(ListTaskDefinitions) is called only when that finds no C(ACTIVE) revision (and
+    with O(state=absent)); its revisions are sorted by number here, because its sorting is not
     honoured by every endpoint, and matched on the exact family (C(familyPrefix) is a prefix match).
   - New revisions get O(tags) at registration; the latest revision's tags are kept in line.
   - With O(state=absent) every C(ACTIVE) revision of the family is deregistered.
@@ -136,7 +138,7 @@ from ansible_collections.streamflix.video_pipeline.plugins.module_utils.ecs impo
     active_revision_arns,
     dict_to_ecs_tags,
     ecs_argument_spec,
-    ecs_tags_to_dict,
+    latest_active_revision,
     normalize_task_definition,
     revision_of,
     run_sync,
@@ -167,12 +169,7 @@ def wanted_definition(params):
 
 def ensure_present(client, params, check_mode):
     wanted = wanted_definition(params)
-    arns = active_revision_arns(client, params["family"])
-    current, current_tags = None, {}
-    if arns:
-        described = client.describe_task_definition(aws_retry=True, taskDefinition=arns[-1], include=["TAGS"])
-        current = described["taskDefinition"]
-        current_tags = ecs_tags_to_dict(described.get("tags"))
+    current, current_tags = latest_active_revision(client, params["family"])
 
     differences = task_definition_differences(wanted, current)
     result = dict(changed=False, registered=False, differences=differences)

@@ -230,3 +230,47 @@ def test_module_reports_a_service_failure_as_its_message():
     )
     assert services == ["ecs"]
     assert result["failed"] and "needs a new service" in result["msg"]
+
+
+def test_present_without_wait_starts_the_roll_out_and_returns():
+    client = client_with(service())
+    result = mod.ensure_present(client, dict(PARAMS, task_definition=TD4, wait=False), check_mode=False)
+    assert result["changed"] is True and result["updates"] == ["task_definition"]
+    client.update_service.assert_called_once()
+    assert client.describe_services.call_count == 1
+
+
+STEADY = dict(PARAMS, state="steady", wait_delay=0)
+
+
+def test_steady_waits_for_the_roll_out_and_changes_nothing():
+    client = client_with(rolling(), rolling(), rolling(state="COMPLETED", deployments=1))
+    result = mod.ensure_steady(client, dict(STEADY, task_definition=TD4), check_mode=False)
+    assert result["changed"] is False
+    assert client.describe_services.call_count == 3
+    client.update_service.assert_not_called()
+    client.create_service.assert_not_called()
+
+
+def test_steady_on_a_steady_service_is_one_read():
+    client = client_with(service())
+    assert mod.ensure_steady(client, STEADY, check_mode=False)["changed"] is False
+    assert client.describe_services.call_count == 1
+
+
+def test_steady_reports_a_rollback_and_a_missing_service():
+    client = client_with(rolling(td=TD, state="COMPLETED", deployments=1))
+    with pytest.raises(mod.ServiceFailure, match="rolled"):
+        mod.ensure_steady(client, dict(STEADY, task_definition=TD4), check_mode=False)
+    with pytest.raises(mod.ServiceFailure, match="does not exist"):
+        mod.ensure_steady(client_with(None), STEADY, check_mode=False)
+
+
+def test_module_state_steady_needs_only_name_and_cluster():
+    client = client_with(service())
+    result, services = run_main(
+        mod.main, dict(name="svc", cluster="cluster", state="steady", wait_delay=1, region="us-east-1"), {"ecs": client}
+    )
+    assert services == ["ecs"]
+    assert result["failed"] is False and result["changed"] is False
+    assert result["service"]["service_name"] == "svc"

@@ -5,8 +5,12 @@ from __future__ import annotations
 import copy
 from unittest.mock import MagicMock
 
+import pytest
 from ansible_collections.streamflix.video_pipeline.plugins.module_utils import ecs as utils
 from ansible_collections.streamflix.video_pipeline.plugins.modules import ecs_task_definition_sync as mod
+from botocore.exceptions import ClientError
+
+from tests.unit.plugins.modules.fakes import client_error
 
 FAMILY = "video-processing-dev"
 PREFIX = "arn:aws:ecs:us-east-1:123456789012:task-definition/"
@@ -65,7 +69,11 @@ def described(params=PARAMS, revision=3):
 def client_with(revisions, latest=None):
     client = MagicMock()
     client.list_task_definitions.return_value = {"taskDefinitionArns": revisions}
-    client.describe_task_definition.return_value = latest or described(revision=3)
+    if revisions:
+        client.describe_task_definition.return_value = latest or described(revision=3)
+    else:
+        # what ECS answers for a family without any revision
+        client.describe_task_definition.side_effect = client_error("ClientException", "DescribeTaskDefinition")
     client.register_task_definition.side_effect = lambda **kw: {
         "taskDefinition": {"taskDefinitionArn": f"{PREFIX}{FAMILY}:4", "revision": 4}
     }
@@ -96,9 +104,28 @@ def test_same_definition_with_aws_defaults_and_reordering_is_no_change():
     assert result["changed"] is False
     assert result["differences"] == []
     assert result["task_definition_arn"] == f"{PREFIX}{FAMILY}:3"
-    client.describe_task_definition.assert_called_once()
-    assert client.describe_task_definition.call_args.kwargs["taskDefinition"] == f"{PREFIX}{FAMILY}:3"
+    # one read: the bare family answers with its latest ACTIVE revision and its tags
+    client.describe_task_definition.assert_called_once_with(aws_retry=True, taskDefinition=FAMILY, include=["TAGS"])
+    client.list_task_definitions.assert_not_called()
     client.register_task_definition.assert_not_called()
+
+
+def test_latest_revision_inactive_falls_back_to_the_active_list():
+    # the emulator describes the highest revision even when it was deregistered
+    inactive = described(revision=5)
+    inactive["taskDefinition"]["status"] = "INACTIVE"
+    client = client_with(REVISIONS)
+    client.describe_task_definition.side_effect = [inactive, described(revision=3)]
+    result = mod.ensure_present(client, PARAMS, check_mode=False)
+    assert result["changed"] is False and result["task_definition_arn"] == f"{PREFIX}{FAMILY}:3"
+    assert client.describe_task_definition.call_args.kwargs["taskDefinition"] == f"{PREFIX}{FAMILY}:3"
+
+
+def test_other_describe_errors_are_raised():
+    client = client_with(REVISIONS)
+    client.describe_task_definition.side_effect = client_error("AccessDeniedException", "DescribeTaskDefinition")
+    with pytest.raises(ClientError):
+        mod.ensure_present(client, PARAMS, check_mode=False)
 
 
 def test_numbers_and_strings_compare_equal():
@@ -156,7 +183,8 @@ def test_first_revision():
     result = mod.ensure_present(client, PARAMS, check_mode=False)
     assert result["changed"] is True and result["differences"] == ["(no active revision)"]
     assert result["diff"]["before"] == {}
-    client.describe_task_definition.assert_not_called()
+    client.describe_task_definition.assert_called_once()
+    client.list_task_definitions.assert_called_once()
 
 
 def test_first_revision_in_check_mode_has_no_arn():
