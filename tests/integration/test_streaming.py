@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from tests.integration.helpers import new_env, run_playbook
+from tests.integration.helpers import assert_no_change, deploy, new_env, run_playbook, teardown
 
 ROLES = ["streaming"]
 STANDARD_TAGS = {"Project": "video-processing", "ManagedBy": "ansible", "Component": "streaming"}
@@ -55,7 +55,10 @@ def test_kms_key(key, env_name, aws):
     assert key["KeyState"] == "Enabled"
     assert key["KeySpec"] == "SYMMETRIC_DEFAULT"
     assert kms.get_key_rotation_status(KeyId=key["KeyId"])["KeyRotationEnabled"] is True
-    assert_standard_tags(kms_tags(aws, key["KeyId"]), env_name)
+    tags = kms_tags(aws, key["KeyId"])
+    assert_standard_tags(tags, env_name)
+    # what finds the key again if its alias is missing (a run killed before CreateAlias)
+    assert tags["Name"] == f"alias/video-processing-{env_name}"
 
 
 def test_kms_key_policy(key, aws):
@@ -121,6 +124,26 @@ def test_shards_and_retention_change_in_place(changing_env, endpoint, aws):
     summary = kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]
     assert (summary["OpenShardCount"], summary["RetentionPeriodHours"]) == (2, 24)
     assert summary["StreamARN"] == arn_before
+
+
+def test_key_left_without_alias_by_a_killed_run_is_adopted(endpoint, aws):
+    """A run killed between CreateKey and CreateAlias leaves a tagged key: the next run adopts it."""
+    name = new_env("adopt")
+    alias = f"alias/video-processing-{name}"
+    tags = {**STANDARD_TAGS, "Environment": name, "Name": alias}
+    kms = aws("kms")
+    orphan = kms.create_key(Tags=[{"TagKey": k, "TagValue": v} for k, v in tags.items()])["KeyMetadata"]["KeyId"]
+
+    deploy(endpoint, name, roles=ROLES)
+    assert alias_target(aws, name) == orphan
+    assert kms.get_key_rotation_status(KeyId=orphan)["KeyRotationEnabled"] is True
+    keys_of_env = [k["KeyId"] for k in kms.list_keys()["Keys"] if kms_tags(aws, k["KeyId"]).get("Environment") == name]
+    assert keys_of_env == [orphan], "a second key was created"
+    assert_no_change(run_playbook(endpoint, "site.yml", name, roles=ROLES))
+
+    teardown(endpoint, name, roles=ROLES)
+    assert alias_target(aws, name) is None
+    assert kms.describe_key(KeyId=orphan)["KeyMetadata"]["KeyState"] == "PendingDeletion"
 
 
 @pytest.mark.parametrize(
