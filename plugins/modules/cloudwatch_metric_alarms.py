@@ -404,7 +404,7 @@ def ensure_present(client, tagging_client, module, alarms, tags, purge_tags):
         described = existing.get(name)
         if described is None:
             results[name] = dict(alarm_arn="", changes=["created"])
-            before[name], after[name] = {}, dict(comparable(alarm), tags=tags or {})
+            after[name] = dict(comparable(alarm), tags=tags or {})  # not in before: it does not exist
             created.append(name)
             if not module.check_mode:
                 put_alarm(client, module, put_request(alarm, tags))

@@ -158,7 +158,7 @@ def test_create_puts_every_alarm_with_its_tags():
     assert stored["Dimensions"] == [{"Name": "StreamName", "Value": "video-ingestion-stream-dev"}]
     assert stored["Threshold"] == 300000.0 and stored["AlarmActions"] == [TOPIC] and stored["OKActions"] == [TOPIC]
     assert result["alarms"][ALARMS[0]["name"]] == {"alarm_arn": ARN + ALARMS[0]["name"], "changes": ["created"]}
-    assert result["diff"]["before"][ALARMS[0]["name"]] == {}
+    assert result["diff"]["before"] == {}
     assert result["diff"]["after"][ALARMS[0]["name"]]["tags"] == TAGS
 
 
