@@ -52,7 +52,7 @@ class FakeKinesis:
         return [(name, kwargs) for name, kwargs in self.calls if name not in READS]
 
     def write_names(self):
-        return [name for name, _ in self.writes()]
+        return [name for name, _kwargs in self.writes()]
 
     def __getattr__(self, name):
         handler = getattr(self, "do_" + name)
@@ -209,7 +209,7 @@ def test_noop_is_one_summary_and_one_tag_read():
     kinesis = FakeKinesis().add()
     result = run(kinesis)
     assert result["changed"] is False
-    assert [name for name, _ in kinesis.calls] == ["describe_stream_summary", "list_tags_for_stream"]
+    assert [name for name, _kwargs in kinesis.calls] == ["describe_stream_summary", "list_tags_for_stream"]
     assert result["shrink"] == {} and result["shard_steps"] == []
     assert result["diff"]["before"] == result["diff"]["after"]
 
@@ -232,7 +232,7 @@ def test_grow_goes_through_intermediate_counts_waiting_between_steps(no_sleep):
 def test_shrink_8_to_3_is_4_then_3():
     kinesis = FakeKinesis().add(shards=8)
     result = run(kinesis, shards=3)
-    assert [kw["TargetShardCount"] for _, kw in kinesis.writes()] == [4, 3]
+    assert [kw["TargetShardCount"] for _name, kw in kinesis.writes()] == [4, 3]
     assert result["shrink"] == {"shards": {"current": 8, "wanted": 3}}
 
 
@@ -299,7 +299,7 @@ def test_wait_false_skips_only_the_final_wait():
     kinesis = FakeKinesis(busy_reads=3).add(shards=2, retention=48)
     result = run(kinesis, shards=8, wait=False)
     # retention, 4, 8: each write after the first waited for ACTIVE; after the last one, no wait
-    assert [name for name, _ in kinesis.writes()].count("update_shard_count") == 2
+    assert [name for name, _kwargs in kinesis.writes()].count("update_shard_count") == 2
     assert result["stream_status"] == "UPDATING"
     assert kinesis.calls[-1][0] == "update_shard_count"
 

@@ -74,10 +74,10 @@ class FakeKms:
         return key_id
 
     def writes(self):
-        return [name for name, _ in self.calls if name not in READS]
+        return [name for name, _kwargs in self.calls if name not in READS]
 
     def reads(self):
-        return [name for name, _ in self.calls if name in READS]
+        return [name for name, _kwargs in self.calls if name in READS]
 
     def _key(self, key_id):
         key_id = self.aliases.get(key_id, key_id)
@@ -217,7 +217,8 @@ def test_create_tags_in_create_key_then_rotation_then_alias():
     result = present(kms)
     assert result["changed"] is True and result["adopted"] is False
     assert kms.writes() == ["create_key", "enable_key_rotation", "create_alias"]
-    (key_id,) = kms.keys
+    assert len(kms.keys) == 1
+    key_id = next(iter(kms.keys))
     request = next(kwargs for name, kwargs in kms.calls if name == "create_key")
     assert {t["TagKey"]: t["TagValue"] for t in request["Tags"]} == TAGS
     assert json.loads(request["Policy"]) == POLICY and request["Description"] == DESCRIPTION
@@ -388,7 +389,7 @@ def test_transient_error_is_retried_by_the_client_wrapper():
     # retrying client of AnsibleAWSModule is what retries, as checked here end to end.
     from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry, RetryingBotoClientWrapper
 
-    kms, _ = converged()
+    kms, _key_id = converged()
     failures = [client_error("InternalFailure"), client_error("Throttling")]
     real = kms.do_describe_key
 
@@ -416,7 +417,7 @@ def test_inputs_are_checked_before_any_aws_call():
     assert services == []
     result, services = run_main(mod.main, dict(alias=ALIAS, state="absent", pending_window=3), {})
     assert result["failed"] and "pending_window must be from 7 to 30" in result["msg"] and services == []
-    result, _ = run_main(mod.main, dict(alias="alias/aws/s3"), {})
+    result, _services = run_main(mod.main, dict(alias="alias/aws/s3"), {})
     assert result["failed"] and "reserved" in result["msg"]
 
 

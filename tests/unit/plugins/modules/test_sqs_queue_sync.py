@@ -37,7 +37,7 @@ class FakeSqs:
         return self
 
     def write_names(self):
-        return [name for name, _ in self.calls if name not in READS]
+        return [name for name, _kwargs in self.calls if name not in READS]
 
     def __getattr__(self, name):
         handler = getattr(self, "do_" + name)
@@ -119,7 +119,7 @@ def test_noop_is_three_reads():
     sqs = FakeSqs().add()
     result = run(sqs)
     assert result["changed"] is False
-    assert [name for name, _ in sqs.calls] == ["get_queue_url", "get_queue_attributes", "list_queue_tags"]
+    assert [name for name, _kwargs in sqs.calls] == ["get_queue_url", "get_queue_attributes", "list_queue_tags"]
     assert (result["queue_url"], result["queue_arn"]) == (URL, ARN)
     assert result["diff"]["before"] == result["diff"]["after"]
 
