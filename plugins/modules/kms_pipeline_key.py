@@ -264,14 +264,12 @@ class KeyStore:
         except AWS_ERRORS as e:
             self.module.fail_json_aws(e, msg="Could not {0}".format(what))
 
-    def describe(self, key, missing_ok=True):
+    def describe(self, key):
         """KeyMetadata of the key named by alias or ID, None when it does not exist."""
         try:
             return self.client.describe_key(KeyId=key, aws_retry=True)["KeyMetadata"]
         except is_boto3_error_code("NotFoundException"):
-            if missing_ok:
-                return None
-            raise
+            return None
         except AWS_ERRORS as e:  # pylint: disable=duplicate-except
             self.module.fail_json_aws(e, msg="Could not describe the key {0}".format(key))
 
