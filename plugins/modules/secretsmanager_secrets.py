@@ -35,8 +35,8 @@ description:
   - With O(state=absent) every secret is deleted; one that is gone or already scheduled for
     deletion is left alone.
   - No secret value is ever returned. Diff mode shows the state of each secret and, before
-    and after, the fields that change; the value only as V((not shown)) and
-    V(changed (not shown)).
+    and after, the fields that change; the value only as V(not shown),
+    V(changed, not shown) or V(set, not shown).
 author:
   - StreamFlix Platform Engineering (@streamflix)
 options:
@@ -68,9 +68,9 @@ options:
       value:
         description:
           - The secret's value as JSON (a dict or a JSON string). Required with O(state=present).
-          - Give it as a JSON string (for example C({{ value | to_json }})): Ansible hides
+          - "Give it as a JSON string (for example C({{ value | to_json }})): Ansible hides
             every string of a C(no_log) option in the module's results, so the parts of a dict
-            (a port number, a user name) would be masked wherever they appear, even inside an ARN.
+            (a port number, a user name) would be masked wherever they appear, even inside an ARN."
         type: json
       overwrite:
         description:
@@ -168,8 +168,8 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
 from ansible_collections.streamflix.video_pipeline.plugins.module_utils.errors import AWS_ERRORS
 
 # What diff mode shows for a value: never the value itself.
-VALUE_HIDDEN = "(not shown)"
-VALUE_CHANGED = "changed (not shown)"
+VALUE_HIDDEN = "not shown"
+VALUE_CHANGED = "changed, not shown"
 PENDING_DELETION = "scheduled for deletion"
 TRANSIENT_ERRORS = ("ThrottlingException", "InternalServiceError")
 
@@ -295,7 +295,7 @@ def create_request(secret):
 
 def creation_view(secret):
     """The diff view of a secret about to be created."""
-    view = dict(state="present", value="set " + VALUE_HIDDEN)
+    view = dict(state="present", value="set, " + VALUE_HIDDEN)
     for field in ("description", "kms_key_id", "tags", "resource_policy"):
         if secret[field] is not None:
             view[field] = secret[field]
@@ -466,7 +466,8 @@ def main():
         overwrite=dict(type="bool", default=True),
     )
     argument_spec = dict(
-        secrets=dict(type="list", elements="dict", required=True, options=secret_options),
+        # the list holds names and settings; only its `value` is secret
+        secrets=dict(type="list", elements="dict", required=True, options=secret_options, no_log=False),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         purge_tags=dict(type="bool", default=True),
         block_public_policy=dict(type="bool", default=True),

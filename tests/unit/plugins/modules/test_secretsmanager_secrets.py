@@ -387,7 +387,7 @@ def test_check_mode_on_an_empty_account_would_create_without_arns():
     result = run(FakeSecretsManager(), check=True, diff=True)
     assert result["secrets"][DB] == {"arn": "", "state": "present", "changes": ["created"]}
     assert result["diff"]["before"][DB] == {"state": "absent"}
-    assert result["diff"]["after"][DB]["value"] == "set (not shown)"
+    assert result["diff"]["after"][DB]["value"] == "set, not shown"
 
 
 def test_diff_shows_fields_and_only_a_marker_for_the_value():
@@ -395,10 +395,10 @@ def test_diff_shows_fields_and_only_a_marker_for_the_value():
     fake.secrets[DB]["value"] = json.dumps(dict(CONNECTION, host="old-host"))
     result = run(fake, diff=True)
     before, after = result["diff"]["before"][DB], result["diff"]["after"][DB]
-    assert (before["value"], after["value"]) == ("(not shown)", "changed (not shown)")
+    assert (before["value"], after["value"]) == ("not shown", "changed, not shown")
     # only what changes: the equal tags and policy are left out
-    assert before == {"state": "present", "value": "(not shown)"}
-    assert after == {"state": "present", "value": "changed (not shown)"}
+    assert before == {"state": "present", "value": "not shown"}
+    assert after == {"state": "present", "value": "changed, not shown"}
     assert result["diff"]["before"][API] == result["diff"]["after"][API] == {"state": "present"}
 
 
