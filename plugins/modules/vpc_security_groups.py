@@ -21,13 +21,13 @@ description:
     and egress rules to the given state in one process, from one C(DescribeSecurityGroups)
     call (filtered by VPC id and group names).
   - A rule may name another group of the list as its source or destination (O(groups[].ingress[].group_name)),
-    so groups that reference each other are converged in one task: missing groups are
+    so groups that reference each other are converged in one task. Missing groups are
     created first (with their tags), then only the rules that differ are authorized,
     revoked or have their description updated.
   - The rules listed are the whole rule set of a group; anything else (including the
     allow-all egress rule AWS gives a new group) is revoked.
   - With O(state=absent) the groups are found by name (in O(vpc_id) when given, else in any
-    VPC: the names are expected to be the env's own), the rules by which they reference
+    VPC, since the names are expected to be the env's own), the rules by which they reference
     each other are revoked, then the groups are deleted; C(DependencyViolation) (network
     interfaces that AWS releases minutes after ECS tasks or Aurora instances are gone)
     is retried for up to ~6 minutes.
@@ -37,7 +37,7 @@ options:
   vpc_id:
     description:
       - VPC of the groups. Required with O(state=present).
-      - In check mode it may be empty (the VPC would be created by an earlier task):
+      - In check mode it may be empty (the VPC would be created by an earlier task), and
         every group is then reported as to be created.
     type: str
   groups:
@@ -64,16 +64,16 @@ options:
         type: list
         elements: dict
         default: []
-        suboptions: &rule
+        suboptions:
           protocol:
             description: IP protocol name (V(tcp), V(udp), V(icmp)) or number; V(-1) for all traffic.
             type: str
             default: tcp
           from_port:
-            description: First port (ICMP type); not used with O(groups[].ingress[].protocol=-1).
+            description: First port (ICMP type); not used with protocol V(-1).
             type: int
           to_port:
-            description: Last port (ICMP code); defaults to O(groups[].ingress[].from_port).
+            description: Last port (ICMP code); defaults to the first port.
             type: int
           cidr_ip:
             description: IPv4 block the rule allows.
@@ -89,7 +89,26 @@ options:
         type: list
         elements: dict
         default: []
-        suboptions: *rule
+        suboptions:
+          protocol:
+            description: IP protocol name (V(tcp), V(udp), V(icmp)) or number; V(-1) for all traffic.
+            type: str
+            default: tcp
+          from_port:
+            description: First port (ICMP type); not used with protocol V(-1).
+            type: int
+          to_port:
+            description: Last port (ICMP code); defaults to the first port.
+            type: int
+          cidr_ip:
+            description: IPv4 block the rule allows.
+            type: str
+          group_name:
+            description: Name of another group of O(groups) the rule allows.
+            type: str
+          description:
+            description: Description of the rule.
+            type: str
   tags:
     description: Tags of every group. Each also gets its C(Name) tag.
     type: dict
