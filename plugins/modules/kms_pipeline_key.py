@@ -32,8 +32,8 @@ description:
   - With O(state=absent) the key is scheduled for deletion after O(pending_window) days and its
     alias deleted (a later deploy creates a new key instead of reviving the retired one).
     A key already pending deletion only loses its alias; a missing alias with no tagged key
-    left is no change. Keys without alias found by their tags (orphans of a killed run) are
-    retired too.
+    left is no change. When the alias is missing, keys found by their tags (orphans of a
+    killed deploy) are retired.
   - Every call names the key by its key ID (AWS also accepts the ARN, the local emulator does not
     in every call).
 author:
@@ -83,8 +83,8 @@ notes:
   - "Reads on a run that changes nothing: C(DescribeKey) (by alias), C(GetKeyPolicy) (when
     O(policy) is given), C(GetKeyRotationStatus), C(ListResourceTags) (when O(tags) is given)."
   - The search by tags costs C(ListAliases), C(ListKeys) and one C(ListResourceTags) per key
-    without alias (plus C(DescribeKey) per match); O(state=present) runs it only when the alias
-    is missing, O(state=absent) always.
+    without alias (plus C(DescribeKey) per match), keys pending deletion included; it only runs
+    when the alias is missing (a first deploy, a run after a kill, a second teardown).
   - Cancel a deletion within the window with C(aws kms cancel-key-deletion --key-id ID) (the key
     ID is in RV(key_id)); the alias then has to be re-created.
 extends_documentation_fragment:
@@ -501,15 +501,16 @@ def schedule_deletion(store, key_id, pending_window):
 def ensure_absent(store, module, params):
     alias = canonical_alias(params["alias"])
     metadata = store.describe(alias)
-    deletion_date = None
-    # Keys without alias that carry the key's tags are orphans of a killed deploy
-    # (or duplicates an older version left): retired with it, or the env's sweep finds them.
-    to_retire = store.find_by_tags(identity_of(params["tags"] or {}, params["identity_tag_keys"]))
-    if metadata is not None and metadata.get("KeyState") in RETIRING_STATES:
+    to_retire, deletion_date = [], None
+    if metadata is None:
+        # No alias: a deploy killed before CreateAlias may have left a tagged key (or the
+        # key is retired already, and the search finds nothing but keys pending deletion).
+        to_retire = store.find_by_tags(identity_of(params["tags"] or {}, params["identity_tag_keys"]))
+    elif metadata.get("KeyState") in RETIRING_STATES:
         when = metadata.get("DeletionDate")
         deletion_date = when.isoformat() if hasattr(when, "isoformat") else None
-    elif metadata is not None:
-        to_retire.insert(0, metadata)
+    else:
+        to_retire = [metadata]
     retired_ids = [m["KeyId"] for m in to_retire]
     first = metadata or (to_retire[0] if to_retire else None)
     result = dict(

@@ -369,13 +369,13 @@ def test_absent_retires_an_orphan_found_by_its_tags():
     assert kms.writes() == ["schedule_key_deletion"]
 
 
-def test_absent_retires_a_duplicate_beside_the_aliased_key():
+def test_absent_with_the_alias_reads_no_other_key():
     kms, key_id = converged()
-    duplicate = kms.add_key(tags=TAGS)
-    kms.add_key(tags=TAGS, state="PendingDeletion")  # an earlier env's retired key: left alone
+    kms.add_key(tags=TAGS, state="PendingDeletion")  # an earlier deploy's retired key
     result = absent(kms)
-    assert result["retired_key_ids"] == [key_id, duplicate]
-    assert sorted(kms.writes()) == ["delete_alias", "schedule_key_deletion", "schedule_key_deletion"]
+    assert result["retired_key_ids"] == [key_id]
+    assert sorted(kms.writes()) == ["delete_alias", "schedule_key_deletion"]
+    assert kms.reads() == ["describe_key"]
 
 
 def test_absent_in_check_mode_writes_nothing():
