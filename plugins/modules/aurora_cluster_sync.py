@@ -29,9 +29,10 @@ description:
     are reported with a warning when they differ, never changed.
   - The engine version is only ever raised (AWS cannot downgrade, and may have applied a minor upgrade itself).
   - Every value is checked against AWS's limits before any AWS call (the emulator accepts values AWS refuses).
-  - With O(state=absent) the cluster is deleted (with a final snapshot when O(final_snapshot_identifier) is given),
-    then its subnet group. Its instances must be gone first (M(streamflix.video_pipeline.aurora_instances_sync)
-    with O(state=absent)).
+  - With O(state=absent) a protected cluster is refused before anything is deleted (unless
+    O(lift_deletion_protection)); otherwise its instances are deleted, all at once, and waited for (AWS deletes a
+    cluster only without instances), then the cluster (with a final snapshot when O(final_snapshot_identifier) is
+    given), then its subnet group.
   - Supports check mode and diff mode.
 author:
   - StreamFlix Platform Engineering (@streamflix)
@@ -141,15 +142,15 @@ options:
     type: str
   lift_deletion_protection:
     description:
-      - With O(state=absent), turn deletion protection off first; otherwise a protected cluster fails the module
-        and nothing is deleted.
+      - With O(state=absent), turn deletion protection off first (before the instances are deleted, so the change
+        is applied meanwhile); otherwise a protected cluster fails the module and nothing is deleted.
     type: bool
     default: false
   wait:
     description:
       - With O(state=present), wait until the cluster is C(available) after creating or changing it.
       - With O(state=absent), wait until it is gone (always done when O(db_subnet_group) is given, since AWS deletes
-        the group only then).
+        the group only then). Its instances are always waited for (AWS deletes the cluster only once they are gone).
       - A cluster that is busy when a change must be made is always waited for (AWS refuses changes meanwhile).
     type: bool
     default: false
@@ -196,7 +197,7 @@ EXAMPLES = r"""
     seconds_until_auto_pause: 3600
     tags: {Name: video-metadata-cluster-dev, Environment: dev}
 
-- name: Delete it (instances first), keeping a final snapshot, then its subnet group
+- name: Delete its instances, then the cluster keeping a final snapshot, then its subnet group
   streamflix.video_pipeline.aurora_cluster_sync:
     cluster_identifier: video-metadata-cluster-prod
     state: absent
@@ -260,9 +261,11 @@ from ansible_collections.streamflix.video_pipeline.plugins.module_utils.aurora i
     cluster_modify_request,
     cluster_settings,
     describe_cluster,
+    describe_cluster_instances,
     describe_subnet_group,
     list_tags,
     master_secret_plan,
+    poll,
     serverless_v2_problem,
     subnet_group_changes,
     tag_changes,
@@ -522,6 +525,8 @@ class ClusterSync:
         params = self.params
         cluster = self.read_cluster()
         if cluster is not None and cluster.get("Status") != "deleting":
+            self.lift_protection(cluster)
+            self.delete_instances()
             self.delete(cluster)
         if cluster is not None and (params["wait"] or params["db_subnet_group"]) and not self.module.check_mode:
             self.wait(gone=True)
@@ -529,30 +534,67 @@ class ClusterSync:
             self.subnet_group_absent()
         return dict(cluster=cluster_result(cluster))
 
-    def delete(self, cluster):
-        params = self.params
+    def lift_protection(self, cluster):
+        """Refuse a protected cluster before anything is deleted, or turn the protection off when told to.
+
+        Turned off first, so the change is applied while the instances go.
+        """
         self.diff["before"] = {
             "status": cluster.get("Status"),
             "deletion_protection": cluster.get("DeletionProtection"),
         }
         self.diff["after"] = {"status": "deleted"}
-        if cluster.get("DeletionProtection"):
-            if not params["lift_deletion_protection"]:
-                self.module.fail_json(
-                    msg=(
-                        f"DB cluster {self.identifier} has deletion protection on: nothing was deleted. "
-                        "Set lift_deletion_protection to turn it off and delete the cluster."
-                    )
+        if not cluster.get("DeletionProtection"):
+            return
+        if not self.params["lift_deletion_protection"]:
+            self.module.fail_json(
+                msg=(
+                    f"DB cluster {self.identifier} has deletion protection on: nothing was deleted. "
+                    "Set lift_deletion_protection to turn it off and delete the cluster."
                 )
-            self.call(
-                f"turn deletion protection off on {self.identifier}",
-                "modify_db_cluster",
-                DBClusterIdentifier=self.identifier,
-                DeletionProtection=False,
-                ApplyImmediately=True,
             )
+        self.call(
+            f"turn deletion protection off on {self.identifier}",
+            "modify_db_cluster",
+            DBClusterIdentifier=self.identifier,
+            DeletionProtection=False,
+            ApplyImmediately=True,
+        )
+
+    def delete_instances(self):
+        """AWS deletes a cluster only once its instances are gone: delete them all at once, wait until gone."""
+        try:
+            instances = describe_cluster_instances(self.client, self.identifier)
+        except AWS_ERRORS as e:
+            self.module.fail_json_aws(e, msg=f"Failed to describe the instances of DB cluster {self.identifier}")
+        if not instances:
+            return
+        for instance in instances:
+            if instance.get("DBInstanceStatus") != "deleting":
+                # Aurora instances hold no data of their own (the cluster and its snapshot do).
+                identifier = instance["DBInstanceIdentifier"]
+                self.call(
+                    f"delete DB instance {identifier}",
+                    "delete_db_instance",
+                    DBInstanceIdentifier=identifier,
+                    SkipFinalSnapshot=True,
+                )
+        self.changes["instances"] = {"before": sorted(i["DBInstanceIdentifier"] for i in instances), "after": []}
+        if not self.module.check_mode:
+            poll(
+                self.module,
+                lambda: describe_cluster_instances(self.client, self.identifier),
+                lambda left: not left,
+                self.params["wait_timeout"],
+                self.params["poll_interval"],
+                f"the instances of DB cluster {self.identifier} to be deleted",
+            )
+
+    def delete(self, cluster):
+        params = self.params
         request = {"DBClusterIdentifier": self.identifier, "SkipFinalSnapshot": True}
         if params["final_snapshot_identifier"]:
+            # AWS takes it as part of the deletion (CopyTagsToSnapshot gives it the cluster's tags).
             request = {
                 "DBClusterIdentifier": self.identifier,
                 "SkipFinalSnapshot": False,
@@ -570,14 +612,10 @@ class ClusterSync:
             except is_boto3_error_code("DBClusterNotFoundFault"):
                 return
             except is_boto3_error_code("InvalidDBClusterStateFault") as e:
-                # Still busy (e.g. applying the protection change just made): try again
-                # after a poll interval. One that still has instances will not get better.
-                if cluster.get("DBClusterMembers") or time.monotonic() + params["poll_interval"] > deadline:
-                    self.module.fail_json_aws(
-                        e,
-                        msg=f"Failed to delete DB cluster {self.identifier} (are its instances gone? "
-                        "aurora_instances_sync with state=absent deletes them)",
-                    )
+                # Still busy (applying the protection change, or its last instance
+                # just gone): try again after a poll interval.
+                if time.monotonic() + params["poll_interval"] > deadline:
+                    self.module.fail_json_aws(e, msg=f"Failed to delete DB cluster {self.identifier}")
                 time.sleep(params["poll_interval"])
             except AWS_ERRORS as e:  # pylint: disable=duplicate-except
                 self.module.fail_json_aws(e, msg=f"Failed to delete DB cluster {self.identifier}")

@@ -96,7 +96,8 @@ options:
     default: true
   wait:
     description:
-      - With O(state=present), wait until the cluster and every listed instance are C(available).
+      - With O(state=present), wait until every listed instance, then the cluster, are C(available) (a cluster
+        changed just before, e.g. its scaling, is C(modifying) meanwhile).
       - With O(state=absent), wait until no instance of the cluster is left.
     type: bool
     default: false
@@ -354,18 +355,21 @@ class InstancesSync:
             )
             status = ((response or {}).get("DBInstance") or {}).get("DBInstanceStatus", "")
             results[wanted_ids.index(identifier)]["status"] = status
-        if params["wait"] and not self.module.check_mode and any(r["status"] != "available" for r in results):
+        if params["wait"] and not self.module.check_mode:
             self.wait_available(results)
         return dict(instances=results)
 
     def wait_available(self, results):
+        """Until every listed instance (then the cluster, e.g. after a change) is available."""
         wanted_ids = set(self.params["instance_identifiers"])
 
         def settled(found):
             statuses = {i["DBInstanceIdentifier"]: i.get("DBInstanceStatus") for i in found}
             return all(statuses.get(identifier) == "available" for identifier in wanted_ids)
 
-        self.wait_instances(settled, f"the instances of DB cluster {self.cluster} to be available")
+        # A status read before this run's writes (or answered by a create call) proves nothing.
+        if self.created or self.changes or any(r["status"] != "available" for r in results):
+            self.wait_instances(settled, f"the instances of DB cluster {self.cluster} to be available")
         wait_for_cluster(
             self.module, self.client, self.cluster, self.params["wait_timeout"], self.params["poll_interval"]
         )

@@ -606,13 +606,34 @@ def test_absent_retries_the_delete_while_the_cluster_is_busy():
     assert len(client.called("delete_db_cluster")) == 2
 
 
-def test_absent_with_instances_left_fails_clearly():
-    client = converged(DBClusterMembers=[{"DBInstanceIdentifier": "i1", "IsClusterWriter": True}])
-    client.errors["delete_db_cluster"] = [client_error("InvalidDBClusterStateFault", "DeleteDBCluster")]
+def test_absent_deletes_the_instances_all_at_once_and_waits_for_them_before_the_cluster():
+    client = converged(DeletionProtection=True)
+    for index, identifier in enumerate(("i-1", "i-2")):
+        client.instances[identifier] = fake_rds.instance(identifier, index)
+    client.instance_statuses = ["available", "deleting", "deleting", None]
+    client.cluster_statuses = ["available", "deleting", None]
+    result = run_absent(client, lift_deletion_protection=True)
+    assert result["failed"] is False
+    assert client.write_names() == [
+        # the protection change first, so it is applied while the instances go
+        "modify_db_cluster",
+        "delete_db_instance",
+        "delete_db_instance",
+        "delete_db_cluster",
+        "delete_db_subnet_group",
+    ]
+    names = [method for method, _ in client.calls]
+    assert names.count("describe_db_instances") == 4  # the read, then polls until none is left
+    assert names.index("delete_db_cluster") > max(i for i, m in enumerate(names) if m == "describe_db_instances")
+    assert result["changes"]["instances"] == {"before": ["i-1", "i-2"], "after": []}
+
+
+def test_absent_refuses_a_protected_cluster_before_deleting_its_instances():
+    client = converged(DeletionProtection=True)
+    client.instances["i-1"] = fake_rds.instance("i-1")
     result = run_absent(client)
     assert result["failed"] is True
-    assert "are its instances gone?" in result["msg"]
-    assert "delete_db_subnet_group" not in client.write_names()
+    assert client.writes() == []
 
 
 def test_absent_on_a_cluster_being_deleted_only_waits():
@@ -632,6 +653,8 @@ def test_absent_when_everything_is_gone_changes_nothing():
 
 def test_absent_check_mode_writes_nothing():
     client = converged(DeletionProtection=True)
+    client.instances["i-1"] = fake_rds.instance("i-1")
     result = run_absent(client, check_mode=True, lift_deletion_protection=True)
     assert result["changed"] is True
     assert client.writes() == []
+    assert result["changes"]["instances"] == {"before": ["i-1"], "after": []}

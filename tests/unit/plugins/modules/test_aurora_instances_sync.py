@@ -190,6 +190,17 @@ def test_wait_polls_until_every_instance_is_available():
     assert [m for m, _ in client.calls].count("describe_db_instances") == 4
 
 
+def test_wait_on_settled_instances_checks_the_cluster_once():
+    # settle.yml after a run that changed the cluster only: the instances are available, the cluster is modifying
+    client = converged()
+    client.cluster.update(Status="modifying")
+    client.cluster_statuses = ["modifying", "available"]
+    result = run(client, wait=True)
+    assert result["changed"] is False
+    names = [m for m, _ in client.calls]
+    assert names == ["describe_db_instances", "describe_db_clusters", "describe_db_clusters"]
+
+
 def test_check_mode_writes_nothing():
     for client in (FakeRDS(), FakeRDS(cluster=fake_rds.cluster(Status="creating")), converged(PromotionTier=5)):
         client.instances["i-9"] = prod_instance("i-9", 9)
