@@ -22,7 +22,7 @@ description:
     it is missing, so the next run finds nothing to change.
   - With O(state=absent) the service is scaled to 0, deleted, and (with O(wait)) waited for until
     it is C(INACTIVE).
-  - With O(state=steady) nothing is changed: the module waits until the service's deployment is
+  - With O(state=steady) nothing is changed; the module waits until the service's deployment is
     complete, so a playbook can start a deployment (O(state=present), O(wait=false)), do other work,
     and wait for it later.
 options:
