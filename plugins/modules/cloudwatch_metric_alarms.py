@@ -349,14 +349,14 @@ def alarm_tags(client, module, arn):
     return boto3_tag_list_to_ansible_dict(response.get("Tags", []))
 
 
-def current_tags(client, tagging, module, existing, wanted):
+def current_tags(client, tagging, module, existing, wanted, purge_tags):
     """{name: tags} of the existing alarms, read as cheaply as the wanted tags allow."""
     arns = dict((name, alarm["AlarmArn"]) for name, alarm in existing.items())
     listed = listed_tags(tagging, module, arns.values())
     tags = {}
     for name, arn in arns.items():
         seen = None if listed is None else listed.get(arn)
-        if seen is not None and seen == wanted:
+        if seen is not None and not any(compare_aws_tags(seen, wanted, purge_tags=purge_tags)):
             tags[name] = seen
         else:
             # Not listed (never tagged, or the tagging API lags) or not as wanted:
@@ -397,7 +397,7 @@ def ensure_present(client, tagging_client, module, alarms, tags, purge_tags):
     existing = describe_alarms(client, module, names)
     tags_now = {}
     if tags is not None and existing:
-        tags_now = current_tags(client, tagging_client(), module, existing, tags)
+        tags_now = current_tags(client, tagging_client(), module, existing, tags, purge_tags)
     results, before, after, created = {}, {}, {}, []
     for alarm in alarms:
         name = alarm["name"]

@@ -241,6 +241,7 @@ def test_without_purge_stray_tags_stay():
     cloudwatch.tags[arn]["Stray"] = "x"
     assert run(cloudwatch, purge_tags=False)["changed"] is False
     assert cloudwatch.writes() == [] and cloudwatch.tags[arn]["Stray"] == "x"
+    assert "list_tags_for_resource" not in cloudwatch.calls  # the tagging API's answer was enough
 
 
 def test_tags_the_tagging_api_does_not_show_yet_are_read_from_cloudwatch():
