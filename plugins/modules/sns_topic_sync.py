@@ -69,7 +69,7 @@ options:
     description:
       - Unsubscribe the confirmed subscriptions that are not in O(subscriptions).
       - A pending confirmation cannot be removed (AWS gives it no ARN until it is confirmed, and
-        drops it after three days): it is left and a warning says so.
+        drops it after three days), so it is left and a warning says so.
     type: bool
     default: true
   state:
