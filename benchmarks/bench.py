@@ -354,6 +354,10 @@ def run_phase(emulator: Emulator, phase: str, env_name: str, roles: list[str] | 
     extra = {"video_pipeline_outputs_dir": str(log_dir / "outputs")}
     if roles is not None:
         extra["video_pipeline_roles"] = roles
+    if emulator.mode == "realistic":
+        # The realistic proxy runs ECS deployments like Fargate (plain moto never
+        # starts a task): the deploy then ends when the service is steady, as on AWS.
+        extra["ecs_wait_for_steady_state"] = True
     argv += ["-e", json.dumps(extra)]
     emulator.reset_counts()
     started = time.monotonic()

@@ -624,6 +624,10 @@ def rewrite_ecs(call: Call, body: bytes, states: ResourceStates) -> bytes:
         service.update(runningCount=running, pendingCount=desired - running)
         primary = [d for d in service.get("deployments", []) if d.get("status") == "PRIMARY"]
         for deployment in primary:
+            # On AWS the PRIMARY deployment runs the service's task definition; moto
+            # leaves the first one's there after an UpdateService that changed it.
+            if service.get("taskDefinition"):
+                deployment["taskDefinition"] = service["taskDefinition"]
             deployment.update(
                 runningCount=running,
                 pendingCount=deployment.get("desiredCount", desired) - running,

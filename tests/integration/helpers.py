@@ -159,10 +159,12 @@ def assert_no_change(run: PlaybookRun) -> None:
 def run_and_kill(endpoint: str, playbook: str, env_name: str, role: str, roles: list[str] | None = None) -> bool:
     """Run the playbook (for roles, default all) and SIGKILL it half-way through role. True if killed.
 
-    Half-way: at the first task of the role that starts after the role has
-    reported a change (a resource made or removed, more to come). The preflight
-    runs each role's input checks before any role starts: the role's tasks are
-    only counted once roles are applied.
+    Half-way: at the first task that starts after the role has reported a
+    change (a resource made or removed): the role's next task, with more of it
+    to come, or, for a role whose change is one task (a teardown's secrets), the
+    first task after it, with the rest of the run to come. The preflight runs
+    each role's input checks before any role starts: the role's tasks are only
+    counted once roles are applied.
     """
     evars = {"env": env_name}
     if roles is not None:
@@ -183,11 +185,11 @@ def run_and_kill(endpoint: str, playbook: str, env_name: str, role: str, roles: 
     for line in proc.stdout:
         if line.startswith("TASK ["):
             applying = applying or line.startswith("TASK [Apply each role]")
-            in_role = applying and line.startswith(marker)
-            if in_role and changed:
+            if changed:
                 os.killpg(proc.pid, signal.SIGKILL)
                 killed = True
                 break
+            in_role = applying and line.startswith(marker)
         elif in_role and CHANGED_LINE.match(line):
             changed = True
     proc.stdout.close()

@@ -569,3 +569,14 @@ def test_each_aws_call_costs_the_call_latency_and_admin_calls_do_not(live_proxy)
     started = time.monotonic()
     assert _request(live_proxy, "GET", "/_proxy/counts")[0] == 200
     assert time.monotonic() - started < 0.2
+
+
+def test_ecs_primary_deployment_runs_the_services_task_definition(states):
+    # moto keeps the first revision on its PRIMARY deployment after an UpdateService
+    # to a new one; AWS shows the revision the service runs.
+    data = json.loads(_ecs_services())
+    data["services"][0]["taskDefinition"] = "arn:aws:ecs:us-east-1:123456789012:task-definition/f:2"
+    data["services"][0]["deployments"][0]["taskDefinition"] = "arn:aws:ecs:us-east-1:123456789012:task-definition/f:1"
+    call = proxy.Call("ecs", "DescribeServices", "json", {"cluster": "k", "services": ["svc"]})
+    service = json.loads(proxy.rewrite(call, 200, json.dumps(data).encode(), states)[1])["services"][0]
+    assert [d["taskDefinition"] for d in service["deployments"]] == [data["services"][0]["taskDefinition"]]
