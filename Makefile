@@ -10,8 +10,8 @@ ENV ?= dev
 # that keeps about one core busy, but the two longest tests mostly wait
 # (realistic latency, injected faults): 4 workers beside molecule's 2 scenarios
 # keep 2 cores busy until the last minute (CPU sampled every 10 s). 5 and 6
-# were measured slower, though before mitogen's CPU pinning was turned off
-# (ansible_plugins/strategy/), which had put every run on one core.
+# were measured slower (with the mitogen strategy of that time; not re-measured
+# on the stock strategy).
 WORKERS ?= 4
 
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
